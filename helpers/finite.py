@@ -1,0 +1,55 @@
+"""Exact stand-ins with finitely many states.
+
+An identity about expectations is proven on a random variable with ``K``
+states: its probabilities are SymPy symbols, so every sum is exact.  The
+constraint that they sum to one is a substitution for the last one, which
+:class:`helpers.verify.Derivation` applies (its ``where=``).  For numeric
+checks, random distributions come as NumPy arrays or as exact rationals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+
+def _check_states(K: int) -> None:
+    if not isinstance(K, (int, np.integer)) or K < 2:
+        raise ValueError(f"K must be an integer number of states >= 2, got {K!r}")
+
+
+def probability_symbols(name: str, K: int) -> tuple[tuple[sp.Symbol, ...], dict]:
+    """Symbols ``name1..nameK`` (positive) and the constraint that they sum to one.
+
+    Returns ``(symbols, where)`` with ``where = {nameK: 1 - name1 - ... - name(K-1)}``.
+    """
+    _check_states(K)
+    symbols = sp.symbols(f"{name}1:{K + 1}", positive=True)
+    return symbols, {symbols[-1]: 1 - sum(symbols[:-1])}
+
+
+def random_distributions(rng: np.random.Generator, n: int, K: int,
+                         concentration: float = 1.0) -> np.ndarray:
+    """``n`` probability vectors on ``K`` states, shape ``(n, K)``, from a Dirichlet.
+
+    With ``concentration = 1`` they are uniform on the simplex; smaller values
+    put more mass near its corners (nearly deterministic distributions).
+    """
+    _check_states(K)
+    if n < 1:
+        raise ValueError(f"n must be a positive number of distributions, got {n}")
+    if not concentration > 0:
+        raise ValueError(f"concentration must be positive, got {concentration}")
+    return rng.dirichlet(np.full(K, float(concentration)), size=n)
+
+
+def random_rational_distribution(rng: np.random.Generator, K: int,
+                                 denominator: int = 10**6) -> list[sp.Rational]:
+    """``K`` positive rationals that sum to exactly one (for exact evaluation)."""
+    _check_states(K)
+    if denominator < K:
+        raise ValueError(f"denominator must be at least K = {K}, got {denominator}")
+    # K - 1 distinct cut points in 1..denominator-1 split [0, 1] into K positive parts.
+    cuts = np.sort(rng.choice(np.arange(1, denominator), size=K - 1, replace=False))
+    edges = [0, *map(int, cuts), denominator]
+    return [sp.Rational(b - a, denominator) for a, b in zip(edges[:-1], edges[1:])]
