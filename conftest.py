@@ -43,3 +43,21 @@ def pytest_collect_file(file_path, parent):
     opt = parent.config.option
     if (opt.nbval or opt.nbval_lax) and is_chapter(Path(file_path)):
         return MystNotebook.from_parent(parent, path=file_path)
+
+
+# ---- per-chapter execution time, summed over a chapter's cells ----------------
+
+_chapter_seconds: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::")[0]
+    if path.startswith("book/"):
+        _chapter_seconds[path] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _chapter_seconds:
+        terminalreporter.section("chapter execution time (kernel start + every cell)")
+        for path, seconds in sorted(_chapter_seconds.items()):
+            terminalreporter.write_line(f"{seconds:6.1f} s  {path}")

@@ -1,0 +1,90 @@
+"""The book's structure: the table of contents, the chapters and their labelled equations."""
+
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+from conftest import BOOK, is_chapter
+from helpers.labels import equation_labels
+
+ROOT = BOOK.parent
+PAGES = sorted(BOOK.glob("*.md"))
+CHAPTERS = [page for page in PAGES if is_chapter(page)]
+NAMED_LABEL = re.compile(r"""["'](eq-[\w-]+)["']""")
+
+
+def toc_files() -> list[str]:
+    """Every file named in _toc.yml (root, chapters, sections), without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                found.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("parts"))
+    walk(toc.get("chapters"))
+    return found
+
+
+def code_of(page: Path) -> str:
+    notebook = jupytext.read(page)
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapter notebooks found in book/"
+
+
+def test_every_toc_entry_has_a_file():
+    missing = [entry for entry in toc_files() if not (ROOT / f"{entry}.md").is_file()]
+    assert not missing, f"_toc.yml names files that do not exist: {missing}"
+
+
+def test_every_page_is_in_the_toc():
+    listed = {str(ROOT / f"{entry}.md") for entry in toc_files()}
+    unlisted = [page.name for page in PAGES if str(page) not in listed]
+    assert not unlisted, f"pages in book/ missing from _toc.yml: {unlisted}"
+
+
+def test_no_notebook_files_in_book():
+    # An .ipynb next to its .md makes the build warn about duplicates; chapters are .md only.
+    assert not list(BOOK.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_code_cells_only_in_notebook_pages(page):
+    # A page with code cells but no jupytext header would be neither executed nor tested.
+    if "{code-cell}" in page.read_text(encoding="utf-8"):
+        assert is_chapter(page), f"{page.name} has code cells but no jupytext/kernelspec header"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_labelled_equation_has_a_check(page):
+    labels = equation_labels(page)
+    badly_named = [label for label in labels if not label.startswith("eq-")]
+    assert not badly_named, f"equation labels must start with 'eq-': {badly_named}"
+    named = set(NAMED_LABEL.findall(code_of(page))) if is_chapter(page) else set()
+    unchecked = [label for label in labels if label not in named]
+    assert not unchecked, f"{page.name}: labelled equations that no code cell checks: {unchecked}"
+
+
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_ends_with_its_verification_report(page):
+    cells = [c for c in jupytext.read(page).cells if c.cell_type == "code"]
+    assert cells and cells[-1].source.strip() == f'report("{page.name}")', (
+        f"the last code cell of {page.name} must be report(\"{page.name}\")")
+
+
+def test_labels_are_unique_across_the_book():
+    seen = {}
+    for page in PAGES:
+        for label in equation_labels(page):
+            assert label not in seen, f"{label} is defined in {seen.get(label)} and {page.name}"
+            seen[label] = page.name

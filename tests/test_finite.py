@@ -1,0 +1,37 @@
+"""helpers.finite: exact stand-ins and random distributions."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from helpers.finite import probability_symbols, random_distributions, random_rational_distribution
+
+
+def test_probability_symbols_constraint_sums_to_one():
+    p, where = probability_symbols("p", 4)
+    assert len(p) == 4 and all(s.is_positive for s in p)
+    assert sp.simplify(sum(p).subs(where)) == 1
+
+
+def test_random_distributions_are_on_the_simplex():
+    w = random_distributions(np.random.default_rng(0), 500, 7, concentration=0.2)
+    assert w.shape == (500, 7) and np.all(w >= 0)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+def test_random_rational_distribution_is_exact_and_positive():
+    rng = np.random.default_rng(3)
+    for K in (2, 5, 30):
+        w = random_rational_distribution(rng, K, denominator=1000)
+        assert len(w) == K and sum(w) == 1 and all(v > 0 for v in w)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: probability_symbols("p", 1), "K must be"),
+    (lambda: random_distributions(np.random.default_rng(0), 0, 3), "n must be"),
+    (lambda: random_distributions(np.random.default_rng(0), 5, 3, concentration=0), "concentration"),
+    (lambda: random_rational_distribution(np.random.default_rng(0), 5, denominator=3), "denominator"),
+])
+def test_bad_input_is_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
