@@ -179,11 +179,13 @@ def _substitute(expr, where: Mapping) -> sp.Expr:
 
 
 def assert_identity(lhs, rhs, *, where: Mapping | None = None,
-                    label: str | None = None) -> "Identity":
+                    label: str | None = None, claim: str | None = None) -> "Identity":
     """Prove ``lhs == rhs`` symbolically; raise :class:`CheckFailed` if SymPy cannot.
 
     ``where`` maps symbols to expressions substituted on both sides first
-    (a constraint such as ``{q3: 1 - q1 - q2}``).  Returns a displayable record.
+    (a constraint such as ``{q3: 1 - q1 - q2}``).  Returns a displayable record,
+    shown as the identity itself or, when it is too long to read, as ``claim``
+    (a sentence saying what was proven).
     """
     difference = sp.sympify(lhs) - sp.sympify(rhs)
     method = _prove_zero(difference, where)
@@ -194,7 +196,7 @@ def assert_identity(lhs, rhs, *, where: Mapping | None = None,
             f"the difference simplifies to {sp.sstr(residual)}, not 0"
         )
     _register(label, f"identity (SymPy: {method})")
-    return Identity(sp.sympify(lhs), sp.sympify(rhs), method, label)
+    return Identity(sp.sympify(lhs), sp.sympify(rhs), method, label, claim)
 
 
 @dataclass
@@ -205,10 +207,14 @@ class Identity:
     rhs: sp.Expr
     method: str
     label: str | None = None
+    claim: str | None = None
 
     def _repr_markdown_(self) -> str:
+        proof = f"proven by SymPy ({self.method})"
+        if self.claim:
+            return _footer(self.label, [f"{self.claim}, {proof}"])
         body = f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"
-        return _math_block(body) + _footer(self.label, [f"proven by SymPy ({self.method})"])
+        return _math_block(body) + _footer(self.label, [proof])
 
     def __repr__(self) -> str:
         return f"Identity({sp.sstr(self.lhs)} = {sp.sstr(self.rhs)}, proven by {self.method})"
@@ -245,12 +251,15 @@ class Derivation:
     (``{xbar: w1*x1 + w2*x2}``): only the display uses it.  ``tex`` (here and
     on each step) replaces the displayed LaTeX outright; the check always uses
     the SymPy expression.  ``where`` and ``abbreviate`` are listed under the chain.
+    When the display shows a general form (a sum over ``k``) and the check runs
+    on a stand-in (``K = 2`` symbolic states), say so in ``checked_on``.
     """
 
     start: sp.Expr
     tex: str | None = None
     where: Mapping = field(default_factory=dict)
     abbreviate: Mapping = field(default_factory=dict)
+    checked_on: str | None = None
     steps: list[Step] = field(default_factory=list)
     label: str | None = None
 
@@ -361,7 +370,8 @@ class Derivation:
         if _prove_zero(gap - value, self.where) is None:
             self._fail(relation, expr, reason,
                        f"the gap is not equal to the certificate {sp.sstr(value)}")
-        return f"the gap equals {sp.sstr(value)}, which is {sign} by {why}"
+        sign_tex = "> 0" if strict else r"\ge 0"
+        return f"the gap equals ${self._latex(value)}$, which is ${sign_tex}$ by {why}"
 
     def _require_nonnegativity_proof(self, strict: bool = False) -> None:
         allowed = (">",) if strict else ("=", ">=", ">")
@@ -416,16 +426,17 @@ class Derivation:
     # ---- display -----------------------------------------------------------
 
     def latex(self) -> str:
-        """The chain as an ``aligned`` block, reasons and check marks at the right."""
+        """The chain as an ``alignedat`` block, reasons and check marks at the right."""
         lines = []
         for i, step in enumerate(self.steps):
             left = self.tex if i == 0 else ""
             lines.append(f"{left} &{_RELATIONS[step.relation]} {step.tex} "
-                         f"&& {_reason_tex(step.reason)} \\; {_CHECK}")
-        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+                         f"&\\qquad& {_reason_tex(step.reason)} \\; {_CHECK}")
+        return "\\begin{alignedat}{2}\n" + " \\\\\n".join(lines) + "\n\\end{alignedat}"
 
     def _repr_markdown_(self) -> str:
-        notes = [f"step {i}: {s.how}" for i, s in enumerate(self.steps, 1)]
+        notes = [f"checked on {self.checked_on}"] if self.checked_on else []
+        notes += [f"step {i}: {s.how}" for i, s in enumerate(self.steps, 1)]
         defined = {**self.abbreviate, **self.where}
         if defined:
             where = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in defined.items())
