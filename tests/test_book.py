@@ -93,5 +93,5 @@ def test_labels_are_unique_across_the_book():
 @pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.name)
 def test_code_lines_fit_the_page(page):
     # Longer lines are cut off in the rendered code cells (1000 px window).
-    long = [line for line in code_of(page).splitlines() if len(line) > 88]
-    assert not long, f"{page.name}: code lines longer than 88 characters: {long}"
+    long = [line for line in code_of(page).splitlines() if len(line) > 84]
+    assert not long, f"{page.name}: code lines longer than 84 characters: {long}"
