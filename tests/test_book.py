@@ -75,7 +75,8 @@ def test_every_labelled_equation_has_a_check(page):
     assert not unchecked, f"{page.name}: labelled equations that no code cell checks: {unchecked}"
 
 
-@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [p for p in CHAPTERS if equation_labels(p)],
+                         ids=lambda p: p.name)
 def test_chapter_ends_with_its_verification_report(page):
     cells = [c for c in jupytext.read(page).cells if c.cell_type == "code"]
     assert cells and cells[-1].source.strip() == f'report("{page.name}")', (
