@@ -53,3 +53,15 @@ def random_rational_distribution(rng: np.random.Generator, K: int,
     cuts = np.sort(rng.choice(np.arange(1, denominator), size=K - 1, replace=False))
     edges = [0, *map(int, cuts), denominator]
     return [sp.Rational(b - a, denominator) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def kl_exact(q, p) -> sp.Expr:
+    """KL(q || p) = sum_k q_k log(q_k / p_k) for two sequences of SymPy probabilities.
+
+    The first argument is the distribution the expectation is taken under.
+    Book equation: (eq-kl-finite).
+    """
+    q, p = list(q), list(p)
+    if len(q) != len(p) or len(q) < 1:
+        raise ValueError(f"q and p must have the same positive length, got {len(q)} and {len(p)}")
+    return sum(qk * sp.log(qk / pk) for qk, pk in zip(q, p))

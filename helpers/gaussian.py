@@ -14,9 +14,10 @@ Book equations: (eq-log-normal), (eq-kl-normal), (eq-kl-mvn).
 """
 
 import numpy as np
+import sympy as sp
 from scipy.linalg import LinAlgError, cholesky, solve_triangular
 
-__all__ = ["log_normal", "kl_normal", "kl_mvn"]
+__all__ = ["log_normal", "log_normal_expr", "kl_normal", "kl_mvn"]
 
 _SERIES_CUTOFF = 1e-2  # |d| below this: Taylor series for d - log(1 + d)
 _SYMMETRY_RTOL = 1e-10
@@ -88,6 +89,15 @@ def log_normal(x, mean, var):
                               var=_positive("var", var))
     out = -0.5 * np.log(2.0 * np.pi * var) - 0.5 * (x - mean) ** 2 / var
     return out[()]
+
+
+def log_normal_expr(x, mean, var) -> sp.Expr:
+    """log N(x; mean, var) as a SymPy expression, for symbolic derivations.
+
+    Same formula as :func:`log_normal`; declare ``var`` positive so that SymPy
+    can split the logarithm.  Book equation: (eq-log-normal).
+    """
+    return -sp.log(2 * sp.pi * var) / 2 - (x - mean) ** 2 / (2 * var)
 
 
 def kl_normal(mean_q, var_q, mean_p, var_p):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from helpers.finite import probability_symbols, random_distributions, random_rational_distribution
+from helpers.finite import (kl_exact, probability_symbols, random_distributions,
+                            random_rational_distribution)
 
 
 def test_probability_symbols_constraint_sums_to_one():
@@ -35,3 +36,12 @@ def test_random_rational_distribution_is_exact_and_positive():
 def test_bad_input_is_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_kl_exact_is_zero_for_equal_and_positive_otherwise():
+    q = [sp.Rational(1, 4), sp.Rational(3, 4)]
+    p = [sp.Rational(1, 2), sp.Rational(1, 2)]
+    assert kl_exact(q, q) == 0
+    assert float(kl_exact(q, p)) == pytest.approx(0.25 * np.log(0.5) + 0.75 * np.log(1.5), abs=0)
+    with pytest.raises(ValueError, match="same positive length"):
+        kl_exact(q, p + [0])

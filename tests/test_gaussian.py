@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import integrate, stats
 
-from helpers.gaussian import kl_mvn, kl_normal, log_normal
+import sympy as sp
+
+from helpers.gaussian import kl_mvn, kl_normal, log_normal, log_normal_expr
 
 # derandomize: the examples are a fixed function of the test, like the fixed numpy seeds.
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
@@ -252,3 +254,11 @@ def test_symmetry_tolerance_is_relative():
     assert kl_mvn(M2, nearly, M2, 1e6 * I2) >= 0.0
     with pytest.raises(ValueError, match="cov_q must be symmetric"):
         kl_mvn(M2, np.array([[1.0, 0.3], [0.3 + 1e-8, 1.0]]) * 1e6, M2, 1e6 * I2)
+
+
+def test_log_normal_expr_matches_log_normal():
+    x, m = sp.symbols("x m", real=True)
+    v = sp.Symbol("v", positive=True)
+    expr = sp.lambdify((x, m, v), log_normal_expr(x, m, v))
+    for args in [(0.3, -1.0, 2.0), (5.0, 4.0, 0.01)]:
+        assert expr(*args) == pytest.approx(float(log_normal(*args)), rel=1e-14)
