@@ -58,8 +58,8 @@ def random_rational_distribution(rng: np.random.Generator, K: int,
 def kl_exact(q, p) -> sp.Expr:
     """KL(q || p) = sum_k q_k log(q_k / p_k) for two sequences of SymPy probabilities.
 
-    The first argument is the distribution the expectation is taken under.
-    Book equation: (eq-kl-finite).
+    The first argument is the distribution the expectation is taken under
+    (book: the definition ``def-kl`` in the chapter on the gap).
     """
     q, p = list(q), list(p)
     if len(q) != len(p) or len(q) < 1:

@@ -581,7 +581,8 @@ class Refutation:
     message: str
 
     def _repr_markdown_(self) -> str:
-        return f"✘ rejected, as it must be: {self.claim}. The check says: *{self.message}*"
+        message = self.message.replace("`", "'")
+        return f"✘ rejected, as it must be: {self.claim}. The check says: `{message}`"
 
     def __repr__(self) -> str:
         return f"rejected: {self.claim} ({self.message})"
