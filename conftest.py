@@ -11,9 +11,28 @@ from collections import defaultdict
 from pathlib import Path
 
 import jupytext
+import yaml
 from nbval.plugin import IPyNbCell, IPyNbFile, find_comment_markers, find_metadata_tags
 
-BOOK = Path(__file__).parent / "book"
+ROOT = Path(__file__).parent
+BOOK = ROOT / "book"
+
+
+def toc_files() -> list[str]:
+    """Every page named in _toc.yml (root, chapters, sections), as 'book/name'."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                found.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("parts"))
+    walk(toc.get("chapters"))
+    return found
 
 
 def is_chapter(path: Path) -> bool:

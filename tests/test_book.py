@@ -5,32 +5,13 @@ from pathlib import Path
 
 import jupytext
 import pytest
-import yaml
 
-from conftest import BOOK, is_chapter
+from conftest import BOOK, ROOT, is_chapter, toc_files
 from helpers.labels import equation_labels
 
-ROOT = BOOK.parent
 PAGES = sorted(BOOK.glob("*.md"))
 CHAPTERS = [page for page in PAGES if is_chapter(page)]
 NAMED_LABEL = re.compile(r"""["'](eq-[\w-]+)["']""")
-
-
-def toc_files() -> list[str]:
-    """Every file named in _toc.yml (root, chapters, sections), without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                found.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("parts"))
-    walk(toc.get("chapters"))
-    return found
 
 
 def code_of(page: Path) -> str:

@@ -1,0 +1,150 @@
+"""The built website, checked in a real browser (Debian's Chromium, driven by Playwright).
+
+Run after the build: ``python -m pytest tests/browser`` (the default ``pytest``
+run leaves this folder out, because it needs ``_build/html`` and Chromium).
+For every page in ``_toc.yml``: MathJax loaded and typeset every formula, with
+no TeX error and no undefined macro; no displayed formula wider than the text
+column; every image loaded; no failed request and no console error; every
+internal link (including ``{eq}`` and ``{ref}`` targets) resolves to an element
+on its page.  A full-page screenshot of each page goes to ``_build/screenshots``.
+"""
+
+import functools
+import http.server
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from conftest import ROOT, toc_files
+
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+PAGES = toc_files()
+
+# Runs in the page once MathJax has finished: what a reader would see as broken math.
+MATH_PROBLEMS = """
+async () => {
+  await MathJax.startup.promise;
+  const problems = [];
+  for (const item of MathJax.startup.document.math) {
+    const mml = MathJax.startup.toMML(item.root);
+    if (mml.includes('<merror')) problems.push('TeX error in: ' + item.math);
+    if (mml.includes('mathcolor="red"')) problems.push('undefined macro in: ' + item.math);
+  }
+  for (const el of document.querySelectorAll('.math')) {
+    if (!el.querySelector('mjx-container')) {
+      problems.push('not typeset: ' + el.textContent.slice(0, 80));
+    }
+  }
+  const main = document.querySelector('main') || document.body;
+  const column = main.querySelector('article') || main;
+  const limit = column.getBoundingClientRect().right + 1;
+  for (const el of document.querySelectorAll('mjx-container[display="true"]')) {
+    const right = el.firstElementChild.getBoundingClientRect().right;
+    if (right > limit) {
+      problems.push(`wider than the text column by ${Math.round(right - limit)} px: `
+                    + el.closest('.math, .output, div').textContent.slice(0, 60));
+    }
+  }
+  return problems;
+}
+"""
+
+BROKEN_IMAGES = """
+() => Array.from(document.images)
+  .filter(img => !(img.complete && img.naturalWidth > 0))
+  .map(img => img.getAttribute('src'))
+"""
+
+INTERNAL_LINKS = """
+() => Array.from(document.querySelectorAll('a[href]'))
+  .map(a => a.href)
+  .filter(href => href.startsWith(location.origin))
+"""
+
+
+class _Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+
+
+@functools.lru_cache(maxsize=None)
+def ids_in(path: Path) -> frozenset:
+    parser = _Ids()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return frozenset(parser.ids)
+
+
+@pytest.fixture(scope="session")
+def server():
+    assert (SITE / "index.html").is_file(), "build the site first: jupyter-book build ."
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} missing: apt-get install chromium"
+    with sync_playwright() as playwright:
+        profile = tmp_path_factory.mktemp("chromium-profile")
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1000, "height": 800})
+        yield context
+        context.close()
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_renders(page_name, server, browser):
+    page = browser.new_page()
+    failures, console_errors = [], []
+    page.on("requestfailed", lambda request: failures.append(request.url))
+    page.on("response", lambda response: failures.append(response.url)
+            if response.status >= 400 else None)
+    page.on("console", lambda message: console_errors.append(message.text)
+            if message.type == "error" else None)
+    page.goto(f"{server}/{page_name}.html", wait_until="networkidle")
+
+    has_math = page.evaluate("() => document.querySelector('.math') !== null")
+    math_loaded = page.evaluate("() => typeof MathJax !== 'undefined'")
+    assert math_loaded or not has_math, "the page has math but MathJax did not load"
+    math_problems = page.evaluate(MATH_PROBLEMS) if has_math else []
+    broken_images = page.evaluate(BROKEN_IMAGES)
+    links = page.evaluate(INTERNAL_LINKS)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{Path(page_name).name}.png"), full_page=True)
+    page.close()
+
+    unresolved = []
+    for link in links:
+        url, fragment = urldefrag(link)
+        target = SITE / unquote(urlparse(url).path).lstrip("/")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            unresolved.append(link)
+        elif fragment and target.suffix == ".html" and unquote(fragment) not in ids_in(target):
+            unresolved.append(link)
+
+    assert not math_problems, "\n".join(math_problems)
+    assert not broken_images, f"images that did not load: {broken_images}"
+    assert not failures, f"failed requests: {failures}"
+    assert not console_errors, f"console errors: {console_errors}"
+    assert not unresolved, f"internal links with no target: {sorted(set(unresolved))}"
