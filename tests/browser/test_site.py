@@ -29,31 +29,35 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-sync"]
 PAGES = toc_files()
 
-# Runs in the page once MathJax has finished: what a reader would see as broken math.
-MATH_PROBLEMS = """
-async () => {
-  await MathJax.startup.promise;
+# Runs in the page: broken math (once MathJax has finished), and anything too wide to read.
+LAYOUT_PROBLEMS = """
+async (hasMath) => {
   const problems = [];
-  for (const item of MathJax.startup.document.math) {
-    const mml = MathJax.startup.toMML(item.root);
-    if (mml.includes('<merror')) problems.push('TeX error in: ' + item.math);
-    if (mml.includes('mathcolor="red"')) problems.push('undefined macro in: ' + item.math);
-  }
-  for (const el of document.querySelectorAll('.math')) {
-    if (!el.querySelector('mjx-container')) {
-      problems.push('not typeset: ' + el.textContent.slice(0, 80));
+  if (hasMath) {
+    await MathJax.startup.promise;
+    for (const item of MathJax.startup.document.math) {
+      const mml = MathJax.startup.toMML(item.root);
+      if (mml.includes('<merror')) problems.push('TeX error in: ' + item.math);
+      if (mml.includes('mathcolor="red"')) problems.push('undefined macro in: ' + item.math);
+    }
+    for (const el of document.querySelectorAll('.math')) {
+      if (!el.querySelector('mjx-container')) {
+        problems.push('not typeset: ' + el.textContent.slice(0, 80));
+      }
     }
   }
   const main = document.querySelector('main') || document.body;
   const column = main.querySelector('article') || main;
   const limit = column.getBoundingClientRect().right + 1;
-  for (const el of document.querySelectorAll('mjx-container[display="true"]')) {
-    const right = el.firstElementChild.getBoundingClientRect().right;
+  const wide = (el, what) => {
+    const right = (what === 'formula' ? el.firstElementChild : el).getBoundingClientRect().right;
     if (right > limit) {
-      problems.push(`wider than the text column by ${Math.round(right - limit)} px: `
-                    + el.closest('.math, .output, div').textContent.slice(0, 60));
+      problems.push(`${what} wider than the text column by ${Math.round(right - limit)} px: `
+                    + el.textContent.slice(0, 60));
     }
-  }
+  };
+  document.querySelectorAll('mjx-container[display="true"]').forEach(el => wide(el, 'formula'));
+  column.querySelectorAll('table, img, pre').forEach(el => wide(el, el.tagName.toLowerCase()));
   return problems;
 }
 """
@@ -125,7 +129,7 @@ def test_page_renders(page_name, server, browser):
     has_math = page.evaluate("() => document.querySelector('.math') !== null")
     math_loaded = page.evaluate("() => typeof MathJax !== 'undefined'")
     assert math_loaded or not has_math, "the page has math but MathJax did not load"
-    math_problems = page.evaluate(MATH_PROBLEMS) if has_math else []
+    problems = page.evaluate(LAYOUT_PROBLEMS, has_math)
     broken_images = page.evaluate(BROKEN_IMAGES)
     links = page.evaluate(INTERNAL_LINKS)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -143,7 +147,7 @@ def test_page_renders(page_name, server, browser):
         elif fragment and target.suffix == ".html" and unquote(fragment) not in ids_in(target):
             unresolved.append(link)
 
-    assert not math_problems, "\n".join(math_problems)
+    assert not problems, "\n".join(problems)
     assert not broken_images, f"images that did not load: {broken_images}"
     assert not failures, f"failed requests: {failures}"
     assert not console_errors, f"console errors: {console_errors}"
