@@ -3,9 +3,13 @@
 import matplotlib as mpl
 
 # Colours used with one meaning across the book.
-CURVE = "#1f4e79"     # the function or exact quantity
-BOUND = "#c55a11"     # a lower bound (chord, ELBO)
-GAP = "#7f7f7f"       # the gap between them
+
+#: Colour of the function or exact quantity (the log-evidence, the curve).
+CURVE = "#1f4e79"
+#: Colour of a lower bound (a chord, the ELBO).
+BOUND = "#c55a11"
+#: Colour of the gap between the two.
+GAP = "#7f7f7f"
 
 
 def use_book_style() -> None:

@@ -53,9 +53,12 @@ class CheckFailed(AssertionError):
 # --------------------------------------------------------------------------
 
 _REGISTRY: dict[str, list[str]] = {}
+_PASSED = [0]     # checks passed in this process, labelled or not
 
 
 def _register(label: str | None, description: str) -> None:
+    """Record one passed check, and the label it verifies if any."""
+    _PASSED[0] += 1
     if label is None:
         return
     if not isinstance(label, str) or not label.startswith("eq-"):
@@ -71,6 +74,7 @@ def checked_labels() -> dict[str, list[str]]:
 def clear_registry() -> None:
     """Forget every recorded check (for tests; a notebook never needs it)."""
     _REGISTRY.clear()
+    _PASSED[0] = 0
 
 
 # --------------------------------------------------------------------------
@@ -335,7 +339,9 @@ class Derivation:
         if not self.steps:
             raise ValueError("a derivation needs at least one step before qed()")
         self.label = label
-        _register(label, f"derivation ({len(self.steps)} checked steps)")
+        if label is not None:
+            _register(label, f"derivation ({len(self.steps)} checked steps)")
+            _PASSED[0] -= 1       # the steps were counted as they passed
         return self
 
     # ---- internals ---------------------------------------------------------
@@ -415,6 +421,7 @@ class Derivation:
     def _add(self, relation, expr, reason, tex, how) -> "Derivation":
         tex = tex if tex is not None else self._latex(expr)
         self.steps.append(Step(relation, expr, reason, tex, how))
+        _PASSED[0] += 1
         return self
 
     def _fail(self, relation, expr, reason, why):
@@ -594,10 +601,11 @@ def assert_fails(claim: str, check: Callable, *args, **kwargs) -> Refutation:
     This is how the book shows that a wrong statement (a source's erratum, a
     wrong step) is caught: if the check passes, *that* is the error.
     """
-    saved = checked_labels()
+    saved, passed = checked_labels(), _PASSED[0]
     try:
         check(*args, **kwargs)
     except CheckFailed as failure:
+        _PASSED[0] = passed + 1    # the refutation is the check that passed
         return Refutation(claim, str(failure))
     finally:
         _REGISTRY.clear()          # a refuted check must not count for any label
@@ -615,16 +623,18 @@ class Report:
 
     chapter: str
     rows: list[tuple[str, str]]
+    passed: int
 
     def _repr_markdown_(self) -> str:
         lines = [f"**All {len(self.rows)} labelled equations of this chapter were checked "
-                 "when this page was built.**", "",
+                 f"when this page was built** ({self.passed} checks passed in all).", "",
                  "| equation | checked by |", "|---|---|"]
         lines += [f"| {label} | {how} |" for label, how in self.rows]
         return "\n".join(lines) + "\n"
 
     def __repr__(self) -> str:
-        return "\n".join(f"{label}: {how}" for label, how in self.rows)
+        rows = [f"{label}: {how}" for label, how in self.rows]
+        return "\n".join(rows + [f"{self.passed} checks passed in all"])
 
 
 def report(chapter: str) -> Report:
@@ -643,4 +653,4 @@ def report(chapter: str) -> Report:
         raise CheckFailed(f"{chapter}: labelled equations with no passing check: {unchecked}; "
                           f"checks naming labels the chapter does not define: {unknown}")
     rows = [(label, "; ".join(sorted(set(_REGISTRY[label])))) for label in defined]
-    return Report(chapter, rows)
+    return Report(chapter, rows, _PASSED[0])

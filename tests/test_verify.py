@@ -294,3 +294,16 @@ def test_report_rejects_a_check_naming_an_unknown_label(tmp_path):
     assert_identity(a, a, label="eq-frist")
     with pytest.raises(CheckFailed, match="eq-frist"):
         report(chapter)
+
+
+def test_report_counts_every_passed_check(tmp_path):
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text(CHAPTER)
+    (Derivation((x + 1) ** 2).eq(x**2 + 2 * x + 1, "expand")
+     .ge(2 * x + 1, "square", certificate=x**2).qed("eq-first"))   # 2 steps
+    assert_close(1.0, 1.0, label="eq-second")                       # 1
+    assert_fails("1 = 2", assert_identity, sp.Integer(1), sp.Integer(2))   # 1
+    with pytest.raises(CheckFailed):
+        assert_identity(sp.Integer(1), sp.Integer(3))               # failed: not counted
+    assert report(chapter).passed == 4
+    assert "4 checks passed" in report(chapter)._repr_markdown_()
