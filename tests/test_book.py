@@ -77,3 +77,16 @@ def test_code_lines_fit_the_page(page):
     # Longer lines are cut off in the rendered code cells (1000 px window).
     long = [line for line in code_of(page).splitlines() if len(line) > 84]
     assert not long, f"{page.name}: code lines longer than 84 characters: {long}"
+
+
+EXPANDED_MACROS = [r"\mathbb{E}", r"\operatorname{KL}", r"\operatorname{Var}",
+                   r"\mathcal{N}", r"\mathcal{L}"]
+CODE_CELL = re.compile(r"```\{code-cell\}.*?\n```", re.S)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_prose_uses_the_book_macros(page):
+    # \E, \KL, \Var, \N, \ELBO are defined once in _config.yml; the prose uses them.
+    prose = CODE_CELL.sub("", page.read_text(encoding="utf-8"))
+    expanded = [form for form in EXPANDED_MACROS if form in prose]
+    assert not expanded, f"{page.name} writes {expanded} instead of the book's macros"

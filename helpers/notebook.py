@@ -1,0 +1,40 @@
+"""A chapter's first cell: the figure style and the book's LaTeX macros.
+
+The macros (``\\E``, ``\\KL``, ``\\Var``, ``\\N``, ``\\ELBO``) are defined once,
+in ``_config.yml`` (``mathjax3_config``), which the website uses.  A chapter
+opened as a notebook in Jupyter does not read that file, so
+:func:`setup_chapter` displays the same definitions as ``\\newcommand``: once
+MathJax has typeset them, every later formula in the notebook can use them.
+(The book build removes that output; the site has the macros already.)
+"""
+
+from pathlib import Path
+
+import yaml
+from IPython.display import Math, display
+
+from helpers.plotting import use_book_style
+
+CONFIG = Path(__file__).resolve().parents[1] / "_config.yml"
+
+
+def book_macros(config: Path = CONFIG) -> dict[str, str]:
+    """The macros of ``_config.yml``: ``{name: definition}``, e.g. ``{"E": "\\mathbb{E}"}``."""
+    if not config.is_file():
+        raise ValueError(f"config must be the book's _config.yml; {config} does not exist")
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    try:
+        return dict(settings["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"])
+    except (KeyError, TypeError):
+        raise ValueError(f"{config} defines no sphinx.config.mathjax3_config.tex.macros") from None
+
+
+def macro_definitions(macros: dict[str, str]) -> str:
+    """LaTeX ``\\newcommand`` lines for ``macros`` (no arguments)."""
+    return "".join(rf"\newcommand{{\{name}}}{{{body}}}" for name, body in macros.items())
+
+
+def setup_chapter() -> None:
+    """Apply the figure style and make the book's macros available in this notebook."""
+    use_book_style()
+    display(Math(macro_definitions(book_macros())))
