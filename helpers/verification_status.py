@@ -3,23 +3,21 @@
 - The directive ``{verification-status}`` (on the landing page) becomes a table
   of the chapters: how many labelled equations each defines and how many checks
   passed when it executed in this build.  The numbers are read from the
-  chapter's executed notebook, from the output of its last cell
-  (:func:`helpers.verify.report`), which fails the build unless every labelled
-  equation was checked; a chapter with no such output is a build warning.
+  output of the chapter's last cell (:func:`helpers.verify.report`), which
+  fails the build unless every labelled equation was checked; a chapter with
+  no such output is a build warning.
 - Every chapter with labelled equations gets a note under its opening
   paragraph, "How this chapter is checked", linking to the helpers its code
   imports (on the API page).
 """
 
 import ast
-import json
 import re
 from pathlib import Path
 
 import jupytext
 from docutils import nodes
 from docutils.parsers.rst import Directive
-from myst_nb.sphinx_ext import OUTPUT_FOLDER
 from sphinx.addnodes import pending_xref
 from sphinx.util import logging
 
@@ -27,7 +25,7 @@ from helpers.labels import equation_labels
 
 logger = logging.getLogger(__name__)
 REPORT = re.compile(r"All (\d+) labelled equations of this chapter were checked "
-                    r"when this page was built\*\* \((\d+) checks passed")
+                    r"when this page was built \((\d+) checks passed")
 
 
 class status_placeholder(nodes.General, nodes.Element):
@@ -59,16 +57,13 @@ def _chapters(app) -> list[str]:
 
 
 def _report_numbers(app, docname):
-    """(labelled equations, checks passed) from the chapter's executed notebook."""
-    executed = Path(app.outdir).parent / OUTPUT_FOLDER / f"{docname}.ipynb"
-    if not executed.is_file():
-        return None
-    cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
-    for output in cells[-1].get("outputs", []) if cells else []:
-        match = REPORT.search("".join(output.get("data", {}).get("text/markdown", "")))
-        if match:
-            return int(match.group(1)), int(match.group(2))
-    return None
+    """(labelled equations, checks passed), read from the chapter's rendered report.
+
+    The rendered page, not ``jupyter_execute/*.ipynb``: on a rebuild that takes
+    the outputs from the execution cache, MyST-NB writes that file without outputs.
+    """
+    match = REPORT.search(app.env.get_doctree(docname).astext())
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def _cell(*children):
