@@ -22,6 +22,10 @@ from autograd.misc import flatten
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
+# Tiny matrices: one BLAS thread is fastest, and immune to a busy CPU (several
+# threads spinning on two shared cores can be ten times slower).
+_one_thread = threadpool_limits.wrap(limits=1, user_api="blas")
+
 __all__ = ["ppca_log_likelihood", "ppca_posterior", "linear_vae_elbo", "ppca_ml",
            "fit_linear_vae", "LinearVAE", "fit_ppca", "linear_beta_optimum"]
 
@@ -216,7 +220,7 @@ def _mean_objective(params, mean, cov, beta, noise_var):
     return reconstruction - beta * kl
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")    # tiny matrices: 1 thread is
+@_one_thread
 def fit_linear_vae(X, k, *, beta=1.0, noise_var=None, seed=0, max_iter=20_000):
     """Fit a linear VAE (diagonal encoder) to ``X`` by L-BFGS on the mean ELBO.
 
@@ -225,7 +229,7 @@ def fit_linear_vae(X, k, *, beta=1.0, noise_var=None, seed=0, max_iter=20_000):
     ``noise_var`` is given (then held fixed), the noise variance.  Gradients
     come from autograd; the start is random (``seed``).  With ``beta = 1`` the
     objective is the mean ELBO.
-    """                                                  # fastest, even on a busy CPU
+    """
     X, mean, cov = _moments(X)
     D = X.shape[1]
     k = _latent_size(k, D)
@@ -257,7 +261,7 @@ def _mean_log_likelihood(params, cov, noise_var):
                    + anp.trace(anp.linalg.solve(C, cov)))
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")
+@_one_thread
 def fit_ppca(X, k, *, noise_var=None, seed=0, max_iter=20_000):
     """Maximise the exact pPCA log-likelihood numerically (L-BFGS, autograd gradients).
 

@@ -1,0 +1,193 @@
+"""helpers.vae (pPCA and the linear VAE) against independent computations."""
+
+import numpy as np
+import pytest
+from scipy import optimize, stats
+
+from helpers.vae import (fit_linear_vae, fit_ppca, linear_beta_optimum, linear_vae_elbo,
+                         ppca_log_likelihood, ppca_ml, ppca_posterior)
+
+RNG = np.random.default_rng(1999)
+D, K = 6, 2
+W = RNG.normal(size=(D, K))
+MU = RNG.normal(size=D)
+NOISE = 0.3
+X = RNG.normal(size=(7, D)) * 1.5
+
+
+def data(n=1500, seed=0):
+    """Gaussian data in D = 6 dimensions with well separated variances."""
+    rng = np.random.default_rng(seed)
+    rotation, _ = np.linalg.qr(rng.normal(size=(D, D)))
+    variances = np.array([5.0, 2.0, 1.0, 0.4, 0.2, 0.1])
+    return 0.5 + (rng.standard_normal((n, D)) * np.sqrt(variances)) @ rotation.T
+
+
+def sample_eigenvalues(x):
+    return np.linalg.eigvalsh(np.cov(x.T, bias=True))[::-1]
+
+
+# ---- exact quantities ----------------------------------------------------------
+
+def test_log_likelihood_matches_scipy():
+    expected = stats.multivariate_normal(MU, W @ W.T + NOISE * np.eye(D)).logpdf(X)
+    assert ppca_log_likelihood(X, W, MU, NOISE) == pytest.approx(expected, rel=1e-12)
+    single = ppca_log_likelihood(X[0], W, MU, NOISE)
+    assert isinstance(single, float) and single == pytest.approx(expected[0], rel=1e-12)
+
+
+def test_posterior_is_the_gaussian_conditional():
+    means, cov = ppca_posterior(X, W, MU, NOISE)
+    C = W @ W.T + NOISE * np.eye(D)
+    gain = W.T @ np.linalg.inv(C)                    # Cov(z, x) Cov(x)^-1
+    np.testing.assert_allclose(means, (X - MU) @ gain.T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cov, np.eye(K) - gain @ W, rtol=1e-10, atol=1e-12)
+    assert ppca_posterior(X[0], W, MU, NOISE)[0].shape == (K,)
+
+
+def test_elbo_matches_monte_carlo():
+    """z = 4 standard errors, seed fixed: fails with probability ~6e-5 if wrong."""
+    rng = np.random.default_rng(7)
+    V = 0.4 * rng.normal(size=(K, D))
+    S = np.array([[0.5, 0.2], [0.2, 0.8]])           # a full covariance
+    x = X[1]
+    q = stats.multivariate_normal(V @ (x - MU), S)
+    z = q.rvs(size=50_000, random_state=rng)
+    terms = (stats.multivariate_normal(np.zeros(K), np.eye(K)).logpdf(z)
+             + stats.multivariate_normal(np.zeros(D), NOISE * np.eye(D)).logpdf(
+                 x - MU - z @ W.T)
+             - q.logpdf(z))
+    exact = linear_vae_elbo(x, W, MU, NOISE, V, S)
+    assert abs(terms.mean() - exact) <= 4 * terms.std(ddof=1) / np.sqrt(terms.size)
+
+
+def test_elbo_is_the_evidence_at_the_exact_posterior():
+    M = W.T @ W + NOISE * np.eye(K)
+    elbo = linear_vae_elbo(X, W, MU, NOISE, np.linalg.solve(M, W.T), NOISE * np.linalg.inv(M))
+    np.testing.assert_allclose(elbo, ppca_log_likelihood(X, W, MU, NOISE), rtol=1e-12)
+
+
+def test_elbo_is_below_the_evidence_for_random_encoders():
+    evidence = ppca_log_likelihood(X, W, MU, NOISE)
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        V, S = rng.normal(size=(K, D)), rng.uniform(0.05, 3, size=K)
+        assert np.all(linear_vae_elbo(X, W, MU, NOISE, V, S) < evidence)
+
+
+def test_best_diagonal_encoder_gap():
+    M = W.T @ W + NOISE * np.eye(K)
+    gap = 0.5 * (np.sum(np.log(np.diag(M))) - np.linalg.slogdet(M)[1])
+    elbo = linear_vae_elbo(X, W, MU, NOISE, np.linalg.solve(M, W.T), NOISE / np.diag(M))
+    np.testing.assert_allclose(ppca_log_likelihood(X, W, MU, NOISE) - elbo, gap, rtol=1e-10)
+    orthogonal = np.linalg.qr(W)[0] * [2.0, 0.5]      # orthogonal columns: no gap
+    Mo = orthogonal.T @ orthogonal + NOISE * np.eye(K)
+    elbo_o = linear_vae_elbo(X, orthogonal, MU, NOISE, np.linalg.solve(Mo, orthogonal.T),
+                             NOISE / np.diag(Mo))
+    np.testing.assert_allclose(elbo_o, ppca_log_likelihood(X, orthogonal, MU, NOISE),
+                               rtol=1e-12)
+
+
+# ---- maximum likelihood ------------------------------------------------------------
+
+def test_ml_solution_matches_a_numerical_optimiser():
+    """BFGS with finite-difference gradients on the exact log-likelihood (no autograd)."""
+    x = data(n=600, seed=1)
+    W_ml, mu_ml, noise_ml = ppca_ml(x, K)
+    best = ppca_log_likelihood(x, W_ml, mu_ml, noise_ml).mean()
+
+    def negative(params):
+        return -ppca_log_likelihood(x, params[:D * K].reshape(D, K), x.mean(axis=0),
+                                    np.exp(params[-1])).mean()
+
+    start = np.concatenate([0.1 * np.random.default_rng(2).normal(size=D * K), [0.0]])
+    result = optimize.minimize(negative, start, method="BFGS", options={"gtol": 1e-9})
+    assert -result.fun == pytest.approx(best, abs=1e-8)
+    assert -result.fun <= best + 1e-10
+    W_num = result.x[:D * K].reshape(D, K)
+    np.testing.assert_allclose(W_num @ W_num.T, W_ml @ W_ml.T, atol=1e-4)
+    assert np.exp(result.x[-1]) == pytest.approx(noise_ml, rel=1e-4)
+
+
+def test_ml_solution_closed_form_properties():
+    x = data()
+    lam = sample_eigenvalues(x)
+    W_ml, mu_ml, noise_ml = ppca_ml(x, 3)
+    assert noise_ml == pytest.approx(lam[3:].mean(), rel=1e-12)
+    np.testing.assert_allclose(mu_ml, x.mean(axis=0), rtol=1e-14)
+    model_cov = np.linalg.eigvalsh(W_ml @ W_ml.T + noise_ml * np.eye(D))[::-1]
+    np.testing.assert_allclose(model_cov[:3], lam[:3], rtol=1e-10)
+    np.testing.assert_allclose(model_cov[3:], noise_ml, rtol=1e-10)
+    gram = W_ml.T @ W_ml
+    np.testing.assert_allclose(gram, np.diag(np.diag(gram)), atol=1e-12)
+
+
+def test_numerical_fits_reach_the_ml_solution():
+    x = data()
+    W_ml, mu_ml, noise_ml = ppca_ml(x, 2)
+    best = ppca_log_likelihood(x, W_ml, mu_ml, noise_ml).mean()
+    vae = fit_linear_vae(x, 2, seed=5)
+    assert vae.objective == pytest.approx(best, abs=1e-9)
+    np.testing.assert_allclose(vae.W @ vae.W.T, W_ml @ W_ml.T, atol=1e-6)
+    assert vae.noise_var == pytest.approx(noise_ml, rel=1e-7)
+    # the reported objective is the mean of the per-row ELBO at the fitted encoder
+    rows = linear_vae_elbo(x, vae.W, vae.mu, vae.noise_var, vae.V, vae.enc_var)
+    assert rows.mean() == pytest.approx(vae.objective, rel=1e-12)
+    W_num, _, noise_num, loglik = fit_ppca(x, 2, seed=6)
+    assert loglik == pytest.approx(best, abs=1e-10)
+    assert noise_num == pytest.approx(noise_ml, rel=1e-7)
+
+
+@pytest.mark.parametrize("beta", [0.5, 1.0, 3.0])
+def test_beta_vae_optimum_matches_a_fit(beta):
+    x, noise = data(), 0.5
+    lam = sample_eigenvalues(x)
+    fit = fit_linear_vae(x, 4, beta=beta, noise_var=noise, seed=8)
+    w_sq, enc_var, rate = linear_beta_optimum(lam[:4], noise, beta)
+    np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(fit.W.T @ fit.W))[::-1], w_sq,
+                               atol=1e-5)
+    np.testing.assert_allclose(np.sort(fit.enc_var), np.sort(enc_var), atol=1e-5)
+    m = (x - fit.mu) @ fit.V.T
+    kl = 0.5 * (fit.enc_var.sum() + np.mean(np.sum(m**2, 1)) - 4 - np.log(fit.enc_var).sum())
+    assert kl == pytest.approx(rate.sum(), abs=1e-5)
+
+
+def test_beta_optimum_collapses_below_the_water_level():
+    w_sq, enc_var, rate = linear_beta_optimum([4.0, 1.0, 0.25], 0.5, 1.0)
+    np.testing.assert_allclose(w_sq, [3.5, 0.5, 0.0])
+    np.testing.assert_allclose(enc_var, [0.125, 0.5, 1.0])
+    np.testing.assert_allclose(rate, [0.5 * np.log(8), 0.5 * np.log(2), 0.0])
+    W_fixed, *_ = fit_ppca(data(), 4, noise_var=0.5, seed=9)   # exact likelihood, fixed noise
+    lam = sample_eigenvalues(data())[:4]
+    np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(W_fixed.T @ W_fixed))[::-1],
+                               np.maximum(lam - 0.5, 0), atol=1e-6)
+
+
+# ---- bad input ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: ppca_log_likelihood(X, W, MU, 0.0), "noise_var"),
+    (lambda: ppca_log_likelihood(X, W, MU, -1.0), "noise_var"),
+    (lambda: ppca_log_likelihood(X, W, MU, np.nan), "noise_var"),
+    (lambda: ppca_log_likelihood(X, W[:-1], MU, NOISE), "W"),
+    (lambda: ppca_log_likelihood(X, W, MU[:-1], NOISE), "mu"),
+    (lambda: ppca_log_likelihood(X[None], W, MU, NOISE), "X"),
+    (lambda: ppca_log_likelihood(X, W.ravel(), MU, NOISE), "W"),
+    (lambda: ppca_log_likelihood(np.where(X > 0, np.inf, X), W, MU, NOISE), "X"),
+    (lambda: ppca_posterior(X, W, MU, [0.3, 0.3]), "noise_var"),
+    (lambda: linear_vae_elbo(X, W, MU, NOISE, np.zeros((K, D + 1)), [1, 1]), "V"),
+    (lambda: linear_vae_elbo(X, W, MU, NOISE, np.zeros((K, D)), [1, 1, 1]), "S"),
+    (lambda: linear_vae_elbo(X, W, MU, NOISE, np.zeros((K, D)), [1, -1]), "S"),
+    (lambda: linear_vae_elbo(X, W, MU, NOISE, np.zeros((K, D)), [[1, 2], [0, 1]]), "S"),
+    (lambda: ppca_ml(X, 0), "k"),
+    (lambda: ppca_ml(X, D), "k"),
+    (lambda: ppca_ml(X[:1], 1), "X"),
+    (lambda: fit_linear_vae(X, 1, beta=0.0), "beta"),
+    (lambda: fit_linear_vae(X, 1, noise_var=-2.0), "noise_var"),
+    (lambda: fit_ppca(X, 2.5), "k"),
+    (lambda: linear_beta_optimum([1.0, -0.1], 0.5), "eigenvalues"),
+    (lambda: linear_beta_optimum([1.0], 0.0), "noise_var"),
+])
+def test_bad_input_names_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
