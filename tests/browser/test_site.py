@@ -58,6 +58,13 @@ async (hasMath) => {
   };
   document.querySelectorAll('mjx-container[display="true"]').forEach(el => wide(el, 'formula'));
   column.querySelectorAll('table, img, pre').forEach(el => wide(el, el.tagName.toLowerCase()));
+  for (const el of column.querySelectorAll('pre')) {   // code that needs a scroll bar
+    if (el.scrollWidth > el.clientWidth + 1) {
+      const lines = el.textContent.split(String.fromCharCode(10));
+      const line = lines.reduce((a, b) => (b.length > a.length ? b : a));
+      problems.push(`code line cut off at the right edge: ${line.trim().slice(0, 70)}`);
+    }
+  }
   return problems;
 }
 """
