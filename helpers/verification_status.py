@@ -143,8 +143,10 @@ def _add_how_checked_note(app, doctree):
         return
     note = nodes.admonition(classes=["note", "how-checked"])
     note += nodes.title(text="How this chapter is checked")
+    which = ("The labelled equation on this page is" if len(labels) == 1 else
+             f"Each of the {len(labels)} labelled equations on this page is")
     note += nodes.paragraph(text=(
-        f"Each of the {len(labels)} labelled equations on this page is verified by a code "
+        f"{which} verified by a code "
         "cell as the page is built: equalities by SymPy, inequalities by a certificate "
         "or exact random instances, numbers against exact answers. A wrong step stops "
         "the build, and the last cell lists every equation with the check that passed."))
