@@ -1,0 +1,295 @@
+"""helpers.counts: the NB and ZINB log-probabilities against SciPy, 50-digit
+arithmetic and brute-force sums; the sampler; the latent model's ELBO, its
+gradient and its fit; and every validation error."""
+
+import autograd.numpy as anp
+import mpmath
+import numpy as np
+import pytest
+from autograd import grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from helpers import counts
+from helpers.counts import (decoder_mean, elbo_estimate, encode, exact_elbo, fit,
+                            init_params, log_likelihood, nb_log_prob, sample_zinb,
+                            simulate_cells, zinb_log_prob)
+
+# derandomize: the examples are a fixed function of the test, like the fixed seeds.
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
+log_scales = st.floats(-8, 8)
+
+
+def zinb_mp(x, mu, theta, pi=0.0):
+    """log ZINB(x; mu, theta, pi) from the textbook formula in 50-digit arithmetic."""
+    with mpmath.workdps(50):
+        x, mu, theta, pi = (mpmath.mpf(float(v)) for v in (x, mu, theta, pi))
+        log_nb = (mpmath.loggamma(x + theta) - mpmath.loggamma(theta)
+                  - mpmath.loggamma(x + 1) + theta * mpmath.log(theta / (theta + mu))
+                  + x * mpmath.log(mu / (theta + mu)))
+        return float(mpmath.log((pi if x == 0 else 0) + (1 - pi) * mpmath.exp(log_nb)))
+
+
+def small_data(seed=0, n_cells=24, n_genes=6):
+    cells = simulate_cells(np.random.default_rng(seed), n_cells, n_genes)
+    return cells, init_params(np.random.default_rng(seed + 1), n_genes)
+
+
+# ---- agreement with independent computations -------------------------------------
+
+def test_nb_matches_scipy_where_scipy_is_accurate():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2000, 300)
+    mu = np.exp(rng.uniform(np.log(0.05), np.log(500), 300))
+    theta = np.exp(rng.uniform(np.log(0.2), np.log(50), 300))
+    np.testing.assert_allclose(nb_log_prob(x, mu, theta),
+                               stats.nbinom.logpmf(x, theta, theta / (theta + mu)),
+                               rtol=1e-10)
+
+
+def test_nb_matches_50_digits_on_an_extreme_grid():
+    xs = np.array([0, 1, 2, 3, 9, 10, 11, 50, 1e3, 1e4, 1e5, 1e6])
+    scales = np.array([1e-8, 1e-5, 1e-3, 0.1, 1, 9.99, 10, 10.01, 1e3, 1e6, 1e8])
+    X, M, T = np.meshgrid(xs, scales, scales, indexing="ij")
+    exact = np.vectorize(zinb_mp)(X, M, T)
+    np.testing.assert_allclose(nb_log_prob(X, M, T), exact, rtol=2e-14, atol=0)
+
+
+@SETTINGS
+@given(st.integers(0, 10**6), log_scales, log_scales)
+def test_nb_matches_50_digits_anywhere(x, log_mu, log_theta):
+    mu, theta = 10.0**log_mu, 10.0**log_theta
+    assert nb_log_prob(x, mu, theta) == pytest.approx(zinb_mp(x, mu, theta),
+                                                      rel=2e-14, abs=1e-300)
+
+
+@SETTINGS
+@given(st.integers(0, 10**4), log_scales, log_scales,
+       st.sampled_from([0.0, 1e-12, 1e-6, 0.01, 0.3, 0.9, 0.999, 1 - 1e-9]))
+def test_zinb_matches_50_digits_anywhere(x, log_mu, log_theta, pi):
+    mu, theta = 10.0**log_mu, 10.0**log_theta
+    assert zinb_log_prob(x, mu, theta, pi) == pytest.approx(
+        zinb_mp(x, mu, theta, pi), rel=2e-14, abs=1e-300)
+
+
+def test_zinb_structure():
+    x = np.arange(0, 30)
+    mu, theta, pi = 4.0, 1.5, 0.2
+    nonzero = zinb_log_prob(x[1:], mu, theta, pi)
+    np.testing.assert_allclose(nonzero, np.log1p(-pi) + nb_log_prob(x[1:], mu, theta),
+                               rtol=1e-15)
+    np.testing.assert_array_equal(zinb_log_prob(x, mu, theta, 0.0),
+                                  nb_log_prob(x, mu, theta))
+    assert np.exp(zinb_log_prob(0, mu, theta, pi)) == pytest.approx(
+        pi + (1 - pi) * np.exp(nb_log_prob(0, mu, theta)), rel=1e-15)
+    # a zero whose NB probability underflows: pi = 0 still gives the right logarithm
+    assert zinb_log_prob(0, 1e8, 100.0, 0.0) == pytest.approx(
+        -100 * np.log1p(1e6), rel=1e-15)
+
+
+@pytest.mark.parametrize("mu, theta, pi", [(3.0, 0.7, 0.0), (20.0, 5.0, 0.3),
+                                           (0.5, 50.0, 0.1), (8.0, 0.2, 0.6)])
+def test_brute_force_sums_give_one_and_the_moments(mu, theta, pi):
+    x = np.arange(0, 20_000)
+    p = np.exp(zinb_log_prob(x, mu, theta, pi))
+    assert p.sum() == pytest.approx(1.0, abs=1e-12)
+    mean = (1 - pi) * mu
+    assert np.sum(x * p) == pytest.approx(mean, rel=1e-11)
+    variance = (1 - pi) * mu * (1 + pi * mu + mu / theta)
+    assert np.sum((x - mean) ** 2 * p) == pytest.approx(variance, rel=1e-10)
+
+
+def test_poisson_limit():
+    x = np.arange(0, 60)
+    np.testing.assert_allclose(nb_log_prob(x, 10.0, 1e15),
+                               stats.poisson.logpmf(x, 10.0), rtol=1e-11)
+
+
+def test_output_types_and_broadcasting():
+    assert isinstance(nb_log_prob(3, 2.0, 1.0), float)
+    assert isinstance(zinb_log_prob(0, 2.0, 1.0, 0.5), float)
+    out = zinb_log_prob(np.zeros((4, 1)), np.ones(3), 2.0, np.full((1, 3), 0.1))
+    assert out.shape == (4, 3) and out.dtype == np.float64
+
+
+# ---- the derivatives that training uses ----------------------------------------------
+
+def test_derivatives_match_finite_differences():
+    rng = np.random.default_rng(1)
+    x = np.concatenate([np.zeros(5), rng.integers(1, 500, 15)])[:, None] * np.ones(4)
+    mu = np.exp(rng.uniform(-3, 6, (20, 4)))
+    theta = np.exp(rng.uniform(-2, 4, 4))                  # broadcast over rows
+    total = lambda m, t: anp.sum(counts._log_nb(x, m, t))
+    step = 1e-6
+    d_mu = grad(total, 0)(mu, theta)
+    bump = np.zeros_like(mu)
+    bump[3, 2] = step * mu[3, 2]
+    central = (total(mu + bump, theta) - total(mu - bump, theta)) / (2 * bump[3, 2])
+    assert d_mu[3, 2] == pytest.approx(central, rel=1e-6)
+    d_theta = grad(total, 1)(mu, theta)
+    assert d_theta.shape == theta.shape
+    for g in range(4):
+        bump = np.zeros(4)
+        bump[g] = step * theta[g]
+        central = (total(mu, theta + bump) - total(mu, theta - bump)) / (2 * bump[g])
+        assert d_theta[g] == pytest.approx(central, rel=1e-6)
+
+
+def test_zinb_gradient_is_finite_where_a_zero_has_high_probability():
+    # mu tiny: the x = 0 branch uses log1p, whose gradient must not be nan
+    f = lambda logit: anp.sum(counts._log_zinb(np.zeros(3), np.full(3, 1e-9), 2.0,
+                                               -anp.logaddexp(0.0, -logit),
+                                               -anp.logaddexp(0.0, logit)))
+    assert np.all(np.isfinite(grad(f)(np.array([-3.0, 0.0, 3.0]))))
+
+
+# ---- the sampler ---------------------------------------------------------------------
+
+def test_sampler_moments_and_zero_frequency():
+    rng = np.random.default_rng(2)
+    mu, theta, pi = 6.0, 1.5, 0.25
+    draws = sample_zinb(rng, mu, theta, pi, size=200_000)
+    assert draws.dtype == np.int64 and draws.min() >= 0
+    se = lambda values: values.std(ddof=1) / np.sqrt(values.size)
+    mean = (1 - pi) * mu
+    assert abs(draws.mean() - mean) < 4 * se(draws)
+    variance = (1 - pi) * mu * (1 + pi * mu + mu / theta)
+    assert abs(((draws - mean) ** 2).mean() - variance) < 4 * se((draws - mean) ** 2)
+    for k in range(6):
+        hit = (draws == k).astype(float)
+        assert abs(hit.mean() - np.exp(zinb_log_prob(k, mu, theta, pi))) < 4 * se(hit)
+
+
+def test_sampler_broadcasts_parameters():
+    rng = np.random.default_rng(3)
+    draws = sample_zinb(rng, np.ones((5, 1)) * 3.0, np.ones(4), 0.1)
+    assert draws.shape == (5, 4)
+
+
+# ---- the latent model -----------------------------------------------------------------
+
+def test_simulation_is_seeded_and_consistent():
+    a = simulate_cells(np.random.default_rng(5), 30, 8, 3)
+    b = simulate_cells(np.random.default_rng(5), 30, 8, 3)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert a.x.shape == (30, 8) and a.z.shape == (30, 2) and a.W.shape == (2, 8)
+    assert np.bincount(a.cell_type).tolist() == [10, 10, 10]
+    assert np.all(a.pi >= 0.02) and np.all(a.pi <= 0.3)
+
+
+def test_decoder_mean_shares_out_the_library():
+    cells, params = small_data()
+    library = cells.x.sum(axis=1).astype(float)
+    z = np.random.default_rng(0).standard_normal((3, len(library), 2))
+    mu = decoder_mean(params, z, library)
+    np.testing.assert_allclose(mu.sum(axis=-1), np.broadcast_to(library, (3, 24)),
+                               rtol=1e-13)
+
+
+def test_log_likelihood_is_the_sum_of_zinb_terms():
+    cells, params = small_data()
+    z = np.random.default_rng(1).standard_normal((24, 2))
+    mu = decoder_mean(params, z, cells.x.sum(axis=1))
+    pi = 1 / (1 + np.exp(-params[7]))
+    expected = zinb_log_prob(cells.x, mu, np.exp(params[6]), pi).sum(axis=1)
+    np.testing.assert_allclose(log_likelihood(params, cells.x, z), expected, rtol=1e-12)
+
+
+def test_exact_elbo_converges_and_the_one_draw_estimate_is_unbiased():
+    cells, params = small_data()
+    exact = exact_elbo(params, cells.x, nodes=16)
+    np.testing.assert_allclose(exact_elbo(params, cells.x, nodes=24), exact, atol=1e-8)
+    rng = np.random.default_rng(4)
+    draws = np.array([elbo_estimate(params, cells.x, rng.standard_normal((24, 2)))
+                      for _ in range(2000)])
+    mean, se = draws.mean(axis=0), draws.std(axis=0, ddof=1) / np.sqrt(len(draws))
+    assert np.all(np.abs(mean - exact) < 4.5 * se)
+
+
+def test_elbo_gradient_matches_finite_differences():
+    cells, params = small_data()
+    eps = np.random.default_rng(6).standard_normal((24, 2))
+    f = lambda p: anp.mean(elbo_estimate(p, cells.x, eps))
+    g = grad(f)(params)
+    rng = np.random.default_rng(7)
+    for block in range(8):
+        direction = [np.zeros_like(p) for p in params]
+        direction[block] = rng.standard_normal(params[block].shape)
+        shifted = lambda s: f([p + s * d for p, d in zip(params, direction)])
+        central = (shifted(1e-5) - shifted(-1e-5)) / 2e-5
+        assert np.sum(g[block] * direction[block]) == pytest.approx(central, rel=1e-6)
+
+
+def test_fit_is_seeded_and_raises_the_elbo():
+    cells, _ = small_data(n_cells=60, n_genes=10)
+    first, history = fit(cells.x, steps=40, learning_rate=0.05, seed=3)
+    second, _ = fit(cells.x, steps=40, learning_rate=0.05, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    start = init_params(np.random.default_rng(3), 10)
+    assert exact_elbo(first, cells.x).mean() > exact_elbo(start, cells.x).mean() + 3
+    assert history.shape == (40,)
+
+
+def test_encode_shapes():
+    cells, params = small_data()
+    mean, log_var = encode(params, cells.x)
+    assert mean.shape == log_var.shape == (24, 2)
+    np.testing.assert_allclose(log_var, -2.0)              # C = 0, c = -2 at the start
+
+
+# ---- validation -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: nb_log_prob("a", 1.0, 1.0), "x must be real numbers"),
+    (lambda: nb_log_prob(np.nan, 1.0, 1.0), "x must be finite"),
+    (lambda: nb_log_prob(-1, 1.0, 1.0), "x must be non-negative integers"),
+    (lambda: nb_log_prob(1.5, 1.0, 1.0), "x must be non-negative integers"),
+    (lambda: nb_log_prob(1, 0.0, 1.0), "mu must be positive"),
+    (lambda: nb_log_prob(1, 1.0, -2.0), "theta must be positive"),
+    (lambda: nb_log_prob(1, np.inf, 1.0), "mu must be finite"),
+    (lambda: nb_log_prob([1, 2], [1.0, 2.0, 3.0], 1.0), "do not broadcast"),
+    (lambda: zinb_log_prob(1, 1.0, 1.0, 1.0), r"pi must lie in \[0, 1\)"),
+    (lambda: zinb_log_prob(1, 1.0, 1.0, -0.1), r"pi must lie in \[0, 1\)"),
+    (lambda: sample_zinb(np.random.default_rng(0), -1.0, 1.0, 0.1), "mu must be"),
+    (lambda: sample_zinb(np.random.default_rng(0), 1.0, 1.0, 1.5), "pi must lie"),
+    (lambda: simulate_cells(np.random.default_rng(0), n_cells=1), "n_cells must"),
+    (lambda: simulate_cells(np.random.default_rng(0), n_genes=2.5), "n_genes must"),
+    (lambda: simulate_cells(np.random.default_rng(0), n_types=0), "n_types must"),
+    (lambda: simulate_cells(np.random.default_rng(0), spread=0.0), "spread must"),
+    (lambda: init_params(np.random.default_rng(0), 1), "n_genes must"),
+    (lambda: init_params(np.random.default_rng(0), 5, latent=0), "latent an integer"),
+    (lambda: fit(np.ones((4, 3)), steps=0), "steps must be a positive integer"),
+    (lambda: fit(np.ones((4, 3)), learning_rate=0.0), "learning_rate > 0"),
+    (lambda: fit(np.ones(3)), r"x must have shape \(N, G\)"),
+    (lambda: fit(np.array([[1, 2], [0, 0]])), "at least one count in every row"),
+])
+def test_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_model_errors():
+    cells, params = small_data()
+    x = cells.x
+    with pytest.raises(ValueError, match=r"params must be the list"):
+        encode(params[:7], x)
+    bad = list(params)
+    bad[5] = np.zeros(5)
+    with pytest.raises(ValueError, match=r"params b must have shape \(6,\)"):
+        encode(bad, x)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 6\)"):
+        encode(params, x[:, :5])
+    with pytest.raises(ValueError, match=r"z must have shape \(\.\.\., N, 2\)"):
+        decoder_mean(params, np.zeros((24, 3)), x.sum(axis=1))
+    with pytest.raises(ValueError, match=r"library must have shape \(24,\)"):
+        decoder_mean(params, np.zeros((24, 2)), np.ones(23))
+    with pytest.raises(ValueError, match="library must be positive"):
+        decoder_mean(params, np.zeros((24, 2)), np.zeros(24))
+    with pytest.raises(ValueError, match=r"eps must have shape \(24, 2\)"):
+        elbo_estimate(params, x, np.zeros((24, 3)))
+    with pytest.raises(ValueError, match="nodes must be a positive integer"):
+        exact_elbo(params, x, nodes=0)
+    three = init_params(np.random.default_rng(0), 6, latent=3)
+    with pytest.raises(ValueError, match="the latent must be 2-D"):
+        exact_elbo(three, x)
