@@ -45,6 +45,8 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
 from scipy.special import digamma, gammaln
 
+from helpers.validation import real_array as _array
+
 __all__ = [
     "NormalGammaRegression", "NormalGamma", "MeanField", "CaviResult",
     "polynomial_design", "log_gamma_pdf", "kl_gamma",
@@ -57,16 +59,6 @@ _SYMMETRY_RTOL = 1e-10
 
 
 # ---- validation ----------------------------------------------------------------
-
-def _array(name, value):
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be real numbers, got {value!r}") from err
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got a non-finite entry")
-    return array
-
 
 def _positive_scalar(name, value):
     array = _array(name, value)

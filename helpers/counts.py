@@ -48,6 +48,8 @@ from numpy.polynomial.hermite import hermgauss
 from scipy.special import digamma, gammaln
 from threadpoolctl import threadpool_limits
 
+from helpers.validation import real_array as _real
+
 __all__ = ["nb_log_prob", "zinb_log_prob", "sample_zinb", "Cells", "simulate_cells",
            "init_params", "encode", "decoder_mean", "log_likelihood", "elbo_estimate",
            "exact_elbo", "fit"]
@@ -64,16 +66,6 @@ _SERIES_TERMS = 16        # enough for 1e-17 relative accuracy there
 
 
 # ---- validation -------------------------------------------------------------------
-
-def _real(name, value):
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be real numbers, got {value!r}") from err
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got non-finite entries")
-    return array
-
 
 def _counts(name, value):
     array = _real(name, value)

@@ -28,6 +28,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from helpers.gaussian import kl_normal, log_normal
+from helpers.validation import real_array as _array
+from helpers.validation import real_scalar as _scalar
 
 __all__ = [
     "linear_betas", "cosine_betas", "alphas_cumprod", "forward_marginal", "q_sample",
@@ -38,23 +40,6 @@ __all__ = [
 
 
 # ---- validation ----------------------------------------------------------------
-
-def _array(name, value):
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be real numbers, got {value!r}") from err
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got a non-finite entry")
-    return array
-
-
-def _scalar(name, value):
-    array = _array(name, value)
-    if array.ndim:
-        raise ValueError(f"{name} must be a single number, got shape {array.shape}")
-    return float(array)
-
 
 def _positive(name, value):
     array = _array(name, value)

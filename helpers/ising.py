@@ -35,6 +35,8 @@ from functools import cached_property
 
 import numpy as np
 from scipy.special import entr, logsumexp
+from helpers.validation import real_array as _array
+from helpers.validation import real_scalar as _scalar
 
 __all__ = ["lattice_edges", "all_spins", "binary_entropy", "chain_log_partition",
            "Ising", "MAX_ENUMERATED"]
@@ -44,23 +46,6 @@ MAX_ENUMERATED = 20
 
 
 # ---- validation --------------------------------------------------------------
-
-def _array(name, value):
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be real numbers, got {value!r}") from err
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got a non-finite entry")
-    return array
-
-
-def _scalar(name, value) -> float:
-    array = _array(name, value)
-    if array.ndim:
-        raise ValueError(f"{name} must be a single number, got shape {array.shape}")
-    return float(array)
-
 
 def _count(name, value, lowest: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lowest:

@@ -35,6 +35,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
+from helpers.validation import real_array as _real
+
 __all__ = ["MixtureParams", "EMHistory", "log_joint", "log_density", "log_likelihood",
            "responsibilities", "hard_assignments", "m_step", "elbo", "em"]
 
@@ -51,16 +53,6 @@ class MixtureParams(NamedTuple):
 
 
 # ---- validation -------------------------------------------------------------------
-
-def _real(name, value) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be an array of real numbers") from err
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite")
-    return array
-
 
 def _data(X) -> tuple[np.ndarray, bool]:
     """``X`` as an ``(N, d)`` array, and whether it was given one-dimensional."""

@@ -227,7 +227,7 @@ W, M, V = THETA1
     (lambda: log_joint(np.zeros((2, 2, 2)), W, M, V), "X must have shape"),
     (lambda: log_joint(np.zeros(0), W, M, V), "X must have shape"),
     (lambda: log_joint([0.0, np.nan], W, M, V), "X must be finite"),
-    (lambda: log_joint(["a"], W, M, V), "X must be an array of real numbers"),
+    (lambda: log_joint(["a"], W, M, V), "X must be real numbers"),
     (lambda: log_joint(X1, [[0.5, 0.5]], M, V), "weights must be a non-empty 1-D"),
     (lambda: log_joint(X1, [1.2, -0.2], M, V), "weights must be positive"),
     (lambda: log_joint(X1, [0.5, 0.6], M, V), "weights must sum to 1"),
