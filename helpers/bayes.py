@@ -42,10 +42,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
+from scipy.linalg import cho_solve, cholesky, solve_triangular
 from scipy.special import digamma, gammaln
 
 from helpers.validation import real_array as _array
+from helpers.validation import spd_cholesky
 
 __all__ = [
     "NormalGammaRegression", "NormalGamma", "MeanField", "CaviResult",
@@ -55,7 +56,6 @@ __all__ = [
 ]
 
 _LOG_2PI = np.log(2.0 * np.pi)
-_SYMMETRY_RTOL = 1e-10
 
 
 # ---- validation ----------------------------------------------------------------
@@ -65,21 +65,6 @@ def _positive_scalar(name, value):
     if array.ndim or not array > 0:
         raise ValueError(f"{name} must be a single positive number, got {value!r}")
     return float(array)
-
-
-def _chol(name, matrix, d):
-    """Lower Cholesky factor of an SPD ``matrix`` of shape (d, d), or ValueError."""
-    matrix = _array(name, matrix)
-    if matrix.shape != (d, d):
-        raise ValueError(f"{name} must have shape ({d}, {d}), got {matrix.shape}")
-    scale = np.max(np.abs(matrix)) if matrix.size else 0.0
-    if np.max(np.abs(matrix - matrix.T)) > _SYMMETRY_RTOL * scale:
-        raise ValueError(f"{name} must be symmetric (relative tolerance "
-                         f"{_SYMMETRY_RTOL:g})")
-    try:
-        return cholesky(matrix, lower=True, check_finite=False)
-    except LinAlgError as err:
-        raise ValueError(f"{name} must be positive definite") from err
 
 
 def _logdet(chol):
@@ -157,7 +142,7 @@ class NormalGammaRegression:
         prior_mean = _array("prior_mean", prior_mean)
         if prior_mean.shape != (d,):
             raise ValueError(f"prior_mean must have shape ({d},), got {prior_mean.shape}")
-        self._chol0 = _chol("prior_precision", prior_precision, d)
+        self._chol0 = spd_cholesky("prior_precision", prior_precision, d)
         self.design, self.targets, self.prior_mean = design, targets, prior_mean
         self.prior_precision = _array("prior_precision", prior_precision)
         self.a0, self.b0 = _positive_scalar("a0", a0), _positive_scalar("b0", b0)
@@ -248,7 +233,7 @@ def _check_q(model, q):
     mean = _array("q.mean", q.mean)
     if mean.shape != (model.d,):
         raise ValueError(f"q.mean must have shape ({model.d},), got {mean.shape}")
-    chol = _chol("q.cov", q.cov, model.d)
+    chol = spd_cholesky("q.cov", q.cov, model.d)
     return (mean, _array("q.cov", q.cov), chol, _positive_scalar("q.shape", q.shape),
             _positive_scalar("q.rate", q.rate))
 
@@ -344,7 +329,7 @@ def kl_to_posterior(model: NormalGammaRegression, q: MeanField) -> float:
 def log_q(q: MeanField, w, tau):
     """log q(w) + log q(tau) at each row of ``w`` (..., d) and entry of ``tau`` (...)."""
     mean, cov = _array("q.mean", q.mean), _array("q.cov", q.cov)
-    chol = _chol("q.cov", cov, mean.size)
+    chol = spd_cholesky("q.cov", cov, mean.size)
     w, tau = _array("w", w), _array("tau", tau)
     if w.shape[-1:] != mean.shape or w.shape[:-1] != tau.shape:
         raise ValueError(f"w must have shape (..., {mean.size}) and tau the shape of "
@@ -361,7 +346,7 @@ def sample_q(q: MeanField, rng: np.random.Generator, size: int):
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"size must be a positive integer, got {size!r}")
     mean = _array("q.mean", q.mean)
-    chol = _chol("q.cov", q.cov, mean.size)
+    chol = spd_cholesky("q.cov", q.cov, mean.size)
     shape, rate = _positive_scalar("q.shape", q.shape), _positive_scalar("q.rate", q.rate)
     w = mean + rng.standard_normal((size, mean.size)) @ chol.T
     tau = rng.gamma(shape, 1.0 / rate, size)

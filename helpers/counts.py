@@ -44,10 +44,10 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import value_and_grad
 from autograd.extend import defvjp, primitive
-from numpy.polynomial.hermite import hermgauss
 from scipy.special import digamma, gammaln
 from threadpoolctl import threadpool_limits
 
+from helpers.gaussian import standard_normal_rule_2d
 from helpers.validation import real_array as _real
 
 __all__ = ["nb_log_prob", "zinb_log_prob", "sample_zinb", "Cells", "simulate_cells",
@@ -403,15 +403,11 @@ def exact_elbo(params, x, nodes=12):
     ``z = m + sqrt(2) s t`` on the tensor grid of ``nodes`` Hermite nodes per axis,
     minus the closed-form KL; compare two node counts to see the error.
     """
-    if not (isinstance(nodes, (int, np.integer)) and nodes >= 1):
-        raise ValueError(f"nodes must be a positive integer, got {nodes!r}")
+    points, weights = standard_normal_rule_2d(nodes)
     mean, log_var = encode(params, x)
     if mean.shape[1] != 2:
         raise ValueError(f"the latent must be 2-D for this quadrature, got {mean.shape[1]}")
-    t, w = hermgauss(nodes)
-    grid = np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2)
-    weights = np.outer(w, w).ravel() / np.pi
-    z = mean + np.sqrt(2) * np.exp(0.5 * log_var) * grid[:, None, :]   # (nodes^2, N, 2)
+    z = mean + np.exp(0.5 * log_var) * points[:, None, :]   # (nodes^2, N, 2)
     return weights @ log_likelihood(params, x, z) - _kl_to_prior(mean, log_var)
 
 

@@ -15,12 +15,13 @@ Book equations: (eq-log-normal), (eq-kl-normal), (eq-kl-mvn).
 
 import numpy as np
 import sympy as sp
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
+from scipy.linalg import solve_triangular
 
-__all__ = ["log_normal", "log_normal_expr", "kl_normal", "kl_mvn"]
+from helpers.validation import spd_cholesky
+
+__all__ = ["log_normal", "log_normal_expr", "kl_normal", "kl_mvn", "standard_normal_rule_2d"]
 
 _SERIES_CUTOFF = 1e-2  # |d| below this: Taylor series for d - log(1 + d)
-_SYMMETRY_RTOL = 1e-10
 
 
 def _as_float(name, value):
@@ -121,20 +122,6 @@ def kl_normal(mean_q, var_q, mean_p, var_p):
     return out[()]
 
 
-def _cholesky(name, cov, d):
-    cov = _finite(name, cov)
-    if cov.shape != (d, d):
-        raise ValueError(f"{name} must have shape ({d}, {d}) to match the means, "
-                         f"got {cov.shape}")
-    if np.max(np.abs(cov - cov.T)) > _SYMMETRY_RTOL * np.max(np.abs(cov)):
-        raise ValueError(f"{name} must be symmetric (relative tolerance "
-                         f"{_SYMMETRY_RTOL:g})")
-    try:
-        return cholesky(cov, lower=True, check_finite=False)
-    except LinAlgError as err:
-        raise ValueError(f"{name} must be symmetric positive definite") from err
-
-
 def kl_mvn(mean_q, cov_q, mean_p, cov_p):
     """KL(q || p) for q = N(mean_q, cov_q), p = N(mean_p, cov_p) in d dimensions.
 
@@ -153,9 +140,25 @@ def kl_mvn(mean_q, cov_q, mean_p, cov_p):
     d = mean_q.size
     if mean_p.shape != (d,):
         raise ValueError(f"mean_p must have shape ({d},) like mean_q, got {mean_p.shape}")
-    l_q, l_p = _cholesky("cov_q", cov_q, d), _cholesky("cov_p", cov_p, d)
+    l_q, l_p = spd_cholesky("cov_q", cov_q, d), spd_cholesky("cov_p", cov_p, d)
     m = solve_triangular(l_p, l_q, lower=True, check_finite=False)
     z = solve_triangular(l_p, mean_p - mean_q, lower=True, check_finite=False)
     logdet_ratio = 2.0 * np.sum(np.log(np.diag(l_p)) - np.log(np.diag(l_q)))
     kl = 0.5 * (np.sum(m * m) + z @ z - d + logdet_ratio)
     return np.float64(max(kl, 0.0))
+
+
+def standard_normal_rule_2d(nodes: int):
+    """Gauss-Hermite points and weights for expectations under N(0, I_2).
+
+    ``E[f(e)] ~ sum_i weights[i] f(points[i])``, exact for polynomials of degree
+    < 2 ``nodes`` in each coordinate; ``points = sqrt(2) t`` on the tensor grid of
+    the ``nodes`` Hermite nodes ``t``, ``weights`` the products of theirs over pi.
+    For ``q = N(m, diag s^2)``, use ``z = m + s * points``.
+    """
+    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 1:
+        raise ValueError(f"nodes must be a positive integer, got {nodes!r}")
+    t, w = np.polynomial.hermite.hermgauss(int(nodes))
+    points = np.sqrt(2.0) * np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2)
+    return points, np.outer(w, w).ravel() / np.pi
+

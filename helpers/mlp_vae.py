@@ -20,10 +20,11 @@ from pathlib import Path
 import autograd.numpy as anp
 import numpy as np
 from autograd import grad
-from numpy.polynomial.hermite import hermgauss
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
+
+from helpers.gaussian import standard_normal_rule_2d
 
 __all__ = ["Settings", "binary_digits", "init_params", "encode", "decoder_logits",
            "bernoulli_log_likelihood", "elbo_estimate", "train", "log_weights",
@@ -245,16 +246,12 @@ def expected_log_likelihood(params, x, nodes=32):
     for this smooth integrand; compare two node counts to see the error.
     """
     x = _rows("x", x, params[0].shape[0])
-    if not (isinstance(nodes, int) and nodes >= 1):
-        raise ValueError(f"nodes must be a positive integer, got {nodes!r}")
+    points, weights = standard_normal_rule_2d(nodes)
     mean, log_var = encode(params, x)
     if mean.shape[1] != 2:
         raise ValueError(f"the latent must be 2-D for this quadrature, got {mean.shape[1]}")
-    t, w = hermgauss(nodes)
-    grid = np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2)
-    weights = np.outer(w, w).ravel() / np.pi
-    z = mean[:, None, :] + np.sqrt(2) * np.exp(0.5 * log_var)[:, None, :] * grid
-    logits = decoder_logits(params, z.reshape(-1, 2)).reshape(len(x), len(grid), -1)
+    z = mean[:, None, :] + np.exp(0.5 * log_var)[:, None, :] * points
+    logits = decoder_logits(params, z.reshape(-1, 2)).reshape(len(x), len(points), -1)
     return bernoulli_log_likelihood(x[:, None, :], logits) @ weights
 
 

@@ -2,10 +2,11 @@
 
 Shared by the modules that take real arrays and numbers (diffusion, ising,
 counts), so each states its own rules (positive, a probability, counts) on top
-of these two.
+of these.
 """
 
 import numpy as np
+from scipy.linalg import LinAlgError, cholesky
 
 
 def real_array(name: str, value) -> np.ndarray:
@@ -25,3 +26,25 @@ def real_scalar(name: str, value) -> float:
     if array.ndim:
         raise ValueError(f"{name} must be a single number, got shape {array.shape}")
     return float(array)
+
+
+#: Relative tolerance of the symmetry check in :func:`spd_cholesky`.
+SYMMETRY_RTOL = 1e-10
+
+
+def spd_cholesky(name: str, matrix, d: int) -> np.ndarray:
+    """Lower Cholesky factor of a symmetric positive definite ``(d, d)`` matrix.
+
+    ValueError naming ``name`` if the matrix is not finite, not ``(d, d)``, not
+    symmetric (to a relative ``SYMMETRY_RTOL``) or not positive definite.
+    """
+    matrix = real_array(name, matrix)
+    if matrix.shape != (d, d):
+        raise ValueError(f"{name} must have shape ({d}, {d}), got {matrix.shape}")
+    scale = np.max(np.abs(matrix)) if matrix.size else 0.0
+    if np.max(np.abs(matrix - matrix.T), initial=0.0) > SYMMETRY_RTOL * scale:
+        raise ValueError(f"{name} must be symmetric (relative tolerance {SYMMETRY_RTOL:g})")
+    try:
+        return cholesky(matrix, lower=True, check_finite=False)
+    except LinAlgError as err:
+        raise ValueError(f"{name} must be symmetric positive definite") from err

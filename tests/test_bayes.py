@@ -282,7 +282,7 @@ GOOD = dict(design=np.ones((3, 2)), targets=np.zeros(3), prior_mean=np.zeros(2),
     (dict(prior_mean=np.zeros(3)), "prior_mean must have shape"),
     (dict(prior_precision=np.eye(3)), "prior_precision must have shape"),
     (dict(prior_precision=[[1.0, 0.5], [0.0, 1.0]]), "prior_precision must be symmetric"),
-    (dict(prior_precision=-np.eye(2)), "prior_precision must be positive definite"),
+    (dict(prior_precision=-np.eye(2)), "prior_precision must be symmetric positive definite"),
     (dict(a0=0.0), "a0 must be a single positive number"),
     (dict(b0=[1.0, 2.0]), "b0 must be a single positive number"),
 ])
@@ -325,7 +325,7 @@ def test_q_validation():
         ((1.0, 2.0), "q must be a MeanField"),
         (good._replace(mean=np.zeros(2)), "q.mean must have shape"),
         (good._replace(cov=np.eye(2)), "q.cov must have shape"),
-        (good._replace(cov=-np.eye(3)), "q.cov must be positive definite"),
+        (good._replace(cov=-np.eye(3)), "q.cov must be symmetric positive definite"),
         (good._replace(shape=0.0), "q.shape must be a single positive"),
         (good._replace(rate=np.inf), "q.rate must be finite"),
     ]

@@ -11,7 +11,8 @@ from scipy import integrate, stats
 
 import sympy as sp
 
-from helpers.gaussian import kl_mvn, kl_normal, log_normal, log_normal_expr
+from helpers.gaussian import (kl_mvn, kl_normal, log_normal, log_normal_expr,
+                              standard_normal_rule_2d)
 
 # derandomize: the examples are a fixed function of the test, like the fixed numpy seeds.
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
@@ -262,3 +263,14 @@ def test_log_normal_expr_matches_log_normal():
     expr = sp.lambdify((x, m, v), log_normal_expr(x, m, v))
     for args in [(0.3, -1.0, 2.0), (5.0, 4.0, 0.01)]:
         assert expr(*args) == pytest.approx(float(log_normal(*args)), rel=1e-14)
+
+
+def test_standard_normal_rule_2d_integrates_moments_exactly():
+    points, weights = standard_normal_rule_2d(6)
+    assert points.shape == (36, 2) and weights.sum() == pytest.approx(1, rel=1e-14)
+    # E[e1^2] = 1, E[e1^2 e2^4] = 3, E[e1 e2] = 0 under N(0, I_2)
+    assert weights @ points[:, 0] ** 2 == pytest.approx(1, rel=1e-13)
+    assert weights @ (points[:, 0] ** 2 * points[:, 1] ** 4) == pytest.approx(3, rel=1e-12)
+    assert weights @ (points[:, 0] * points[:, 1]) == pytest.approx(0, abs=1e-14)
+    with pytest.raises(ValueError, match="nodes must be a positive integer"):
+        standard_normal_rule_2d(0)
