@@ -10,6 +10,7 @@ what the book build numbers.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from myst_parser.config.main import MdParserConfig
@@ -34,22 +35,57 @@ def _directive_body(content: str) -> str:
     return "\n".join(lines)
 
 
-def labels_in_text(text: str) -> list[str]:
-    """Equation labels in MyST text, in order of appearance."""
-    found: list[str] = []
+#: A display that defines rather than states: ``:=`` and its relatives.
+_DEFINES = re.compile(r":=|\\coloneqq|\\eqqcolon|\\triangleq|\\stackrel\{\\text\{def\}\}"
+                      r"|\\overset\{\\text\{def\}\}|\\overset\{\\mathrm\{def\}\}")
+_DEFINITIONS = {"prf:definition"}
+
+
+@dataclass(frozen=True)
+class Equation:
+    """A labelled display: its label, its LaTeX, and whether it is a definition."""
+
+    label: str
+    tex: str
+    definition: bool
+
+
+def equations_in_text(text: str, in_definition: bool = False) -> list[Equation]:
+    """Labelled equations in MyST text, in order of appearance.
+
+    A display is a *definition* when it sits in a ``{prf:definition}`` or
+    writes ``:=`` (``\\coloneqq``, ``\\triangleq``, ...); a definition is
+    not a result, so no check may claim to verify it.
+    """
+    found: list[Equation] = []
     for token in _parser().parse(text):
         if token.type in ("math_block_label", "amsmath") and token.info:
-            found.append(token.info)
+            tex = token.content
+            found.append(Equation(token.info, tex, in_definition or bool(_DEFINES.search(tex))))
         elif token.type in ("fence", "colon_fence"):
             directive = _DIRECTIVE.match(token.info.strip())
             if not directive:
                 continue
             name = directive.group(1)
             if name == "math":
-                found += _LABEL_OPTION.findall(token.content)
+                body = _directive_body(token.content)
+                for label in _LABEL_OPTION.findall(token.content):
+                    found.append(Equation(label, body,
+                                          in_definition or bool(_DEFINES.search(body))))
             elif name not in _NOT_MARKDOWN:
-                found += labels_in_text(_directive_body(token.content))
+                found += equations_in_text(_directive_body(token.content),
+                                           in_definition or name in _DEFINITIONS)
     return found
+
+
+def labels_in_text(text: str) -> list[str]:
+    """Equation labels in MyST text, in order of appearance."""
+    return [equation.label for equation in equations_in_text(text)]
+
+
+def equations(path: str | Path) -> list[Equation]:
+    """Labelled equations of the MyST file at ``path``."""
+    return equations_in_text(Path(path).read_text(encoding="utf-8"))
 
 
 def equation_labels(path: str | Path) -> list[str]:

@@ -187,8 +187,9 @@ def test_qed_needs_a_step():
 
 def test_assert_identity():
     assert_identity(sp.exp(sp.log(a) + sp.log(b)), a * b)
-    with pytest.raises(CheckFailed, match="not 0"):
+    with pytest.raises(CheckFailed, match="is false: at a = .* differ by") as failure:
         assert_identity(sp.exp(a + b), sp.exp(a) + sp.exp(b))
+    assert failure.value.refuted
 
 
 def test_mc_close_accepts_a_correct_estimator_and_rejects_a_wrong_target():
@@ -212,16 +213,16 @@ def test_mc_close_rejects_a_sum_in_place_of_a_mean():
 def test_mc_close_bad_input():
     with pytest.raises(ValueError, match="samples must be finite"):
         assert_mc_close([1.0, np.nan, 2.0], 1.0)
-    with pytest.raises(ValueError, match="at least 2"):
-        assert_mc_close([1.0], 1.0)
-    with pytest.raises(ValueError, match="z must be positive"):
-        assert_mc_close([1.0, 2.0], 1.5, z=0)
+    with pytest.raises(ValueError, match="at least 30"):
+        assert_mc_close([1.0] * 29, 1.0)
+    with pytest.raises(ValueError, match=r"z must be in \(0, 6\]"):
+        assert_mc_close(np.arange(40.0), 19.5, z=0)
 
 
 def test_mc_close_with_constant_samples_needs_the_exact_value():
-    assert_mc_close(np.full(5, 2.0), 2.0)
+    assert_mc_close(np.full(50, 2.0), 2.0)
     with pytest.raises(CheckFailed):
-        assert_mc_close(np.full(5, 2.0), 2.1)
+        assert_mc_close(np.full(50, 2.0), 2.1)
 
 
 def test_assert_close():
@@ -230,7 +231,7 @@ def test_assert_close():
         assert_close([1.0, 2.0], [1.0, 2.001], rtol=1e-6)
     with pytest.raises(ValueError, match="broadcast"):
         assert_close([1.0, 2.0], [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="rtol must be a finite number >= 0"):
         assert_close(1.0, 1.0, rtol=-1)
 
 
@@ -245,7 +246,7 @@ def test_assert_inequality():
 def test_assert_fails():
     refutation = assert_fails("1 = 2", assert_identity, sp.Integer(1), sp.Integer(2))
     assert "1 = 2" in repr(refutation)
-    with pytest.raises(CheckFailed, match="expected this check to fail"):
+    with pytest.raises(CheckFailed, match="expected this check to refute the claim"):
         assert_fails("1 = 1", assert_identity, sp.Integer(1), sp.Integer(1))
 
 
@@ -282,8 +283,9 @@ def test_report_requires_every_label_checked(tmp_path):
     with pytest.raises(CheckFailed, match="eq-second"):
         report(chapter)
     assert_close(1.0, 1.0, label="eq-second")
-    rows = dict(report(chapter).rows)
-    assert set(rows) == {"eq-first", "eq-second"}
+    result = report(chapter)
+    assert [r.label for r in result.results] == ["eq-first", "eq-second"]
+    assert [r.strength for r in result.results] == ["proof", "numeric"]
 
 
 def test_report_rejects_a_check_naming_an_unknown_label(tmp_path):
@@ -307,3 +309,292 @@ def test_report_counts_every_passed_check(tmp_path):
         assert_identity(sp.Integer(1), sp.Integer(3))               # failed: not counted
     assert report(chapter).passed == 4
     assert "4 checks passed" in report(chapter)._repr_markdown_()
+
+
+# ---- holes: false statements the checker must refuse ---------------------------
+# Each test builds a false (or unproven) conclusion and expects it to be refused
+# with a message that says why.  VH1-VH9 are the holes of the review of 57c596c.
+
+def test_vh1_a_certificate_proven_under_its_own_where_is_not_reused_without_it():
+    s = sp.Symbol("s", positive=True)
+    cert = Derivation(s - 2, where={s: 2}).eq(0, "s is two")
+    with pytest.raises(CheckFailed, match="proven under where=.*does not assume"):
+        Derivation(s).ge(2, "c", certificate=cert)          # "s >= 2 for every s > 0"
+
+
+def test_vh2_a_proof_under_where_cannot_become_a_lemma():
+    with pytest.raises(ValueError, match="unconditionally.*where="):
+        Derivation(t - 2, where={t: 2}).eq(0, "t is two").as_lemma(t, "g")
+
+
+def test_vh3_random_instances_never_become_a_certificate_or_a_lemma():
+    s = sp.Symbol("s", positive=True)
+    sampled = Derivation(s - sp.Rational(13, 10) - sp.log(s)).ge(
+        0, "sampled", instances=lambda rng: {s: sp.Rational(int(rng.integers(25, 100)), 10)})
+    assert sampled.strength == "exact-instances"
+    with pytest.raises(ValueError, match="proven symbolically.*evidence, not a proof"):
+        Derivation(s - sp.log(s)).ge(sp.Rational(13, 10), "c", certificate=sampled)
+    with pytest.raises(ValueError, match="proven symbolically"):
+        sampled.as_lemma(s, "g2")
+
+
+def test_vh4_a_where_that_contradicts_the_assumptions_is_refused():
+    with pytest.raises(ValueError, match="never positive"):
+        Derivation(sp.Integer(0), where={a: -b})                  # a = -b < 0, a declared > 0
+    with pytest.raises(ValueError, match="contradict"):
+        # a = b - b**2 - 1 is negative for every b, which SymPy's sign rules do not see.
+        Derivation(sp.Integer(0), where={a: b - b**2 - 1}).ge(
+            b - b**2 - 1, "a >= 0", certificate=a)
+
+
+def test_vh4_the_certificate_sign_is_checked_after_substitution_on_the_domain():
+    # a = 1 - b is consistent (b < 1), and on that domain a > 0: the certificate is valid.
+    Derivation(1 - b, where={a: 1 - b}).ge(0, "a > 0", certificate=a)
+    # ... but it cannot prove 1 - b >= 1/2 there.
+    with pytest.raises(CheckFailed, match="not equal"):
+        Derivation(1 - b, where={a: 1 - b}).ge(sp.Rational(1, 2), "a > 0", certificate=a)
+
+
+def test_vh5_steps_cannot_be_forged_through_the_constructor_or_the_list():
+    with pytest.raises(TypeError):
+        Derivation(sp.Integer(1), steps=[])                       # no such argument
+    d = Derivation(a).eq(a, "same")
+    with pytest.raises(AttributeError):
+        d.steps.append(d.steps[0])                                # a tuple, not the list
+    with pytest.raises(Exception):
+        d.steps[0].expr = sp.Integer(2)                           # steps are frozen
+    with pytest.raises(AttributeError):
+        d.label = "eq-x"
+        d.steps.append(None)
+
+
+def test_vh6_a_true_identity_that_sympy_cannot_prove_is_not_refuted():
+    x_pos = sp.Symbol("x", positive=True)
+    with pytest.raises(CheckFailed, match="not refuted.*may be true"):
+        assert_fails("atan(x) + atan(1/x) = pi/2", assert_identity,
+                     sp.atan(x_pos) + sp.atan(1 / x_pos), sp.pi / 2)
+    assert verify.checked_labels() == {}
+
+
+def test_vh6_a_false_identity_is_refuted_with_a_counterexample():
+    refutation = assert_fails("log(a + b) = log a + log b", assert_identity,
+                              sp.log(a + b), sp.log(a) + sp.log(b))
+    assert "at a = " in refutation.message and "differ by" in refutation.message
+
+
+def test_vh6_a_hand_raised_failure_is_not_a_refutation():
+    def pretend():
+        raise CheckFailed("I say so")
+    with pytest.raises(CheckFailed, match="not refuted"):
+        assert_fails("anything", pretend)
+
+
+def test_vh7_a_definition_labelled_as_verified_is_refused(tmp_path):
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text("$$\nf(x) := x^2\n$$ (eq-def)\n\n$$\n1 + 1 = 2\n$$ (eq-sum)\n")
+    assert_identity(sp.Integer(1) + 1, 2, label="eq-sum")
+    assert_close(4.0, 4.0, label="eq-def")
+    with pytest.raises(CheckFailed, match="definitions, which are not results.*eq-def"):
+        report(chapter)
+
+
+def test_vh7_the_report_shows_what_each_label_was_checked_against(tmp_path):
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text("$$\n1 + 1 = 3\n$$ (eq-false)\n")
+    assert_inequality(1.0, 0.0, label="eq-false", what="one is at least zero")
+    text = report(chapter)._repr_markdown_()
+    assert "one is at least zero" in text and "✔ numeric" in text   # not a proof of 1 + 1 = 3
+
+
+def test_vh8_a_display_that_reads_as_another_formula_is_refused():
+    with pytest.raises(CheckFailed, match="displayed as something else.*x\\^3"):
+        Derivation(x**2).eq(x * x, "?", tex="x^3")
+    with pytest.raises(CheckFailed, match="displayed as something else"):
+        Derivation(x**2, tex="x^{4}").eq(x * x, "?")
+
+
+def test_vh8_an_unreadable_display_is_shown_with_the_checked_form_and_is_a_stand_in():
+    d = Derivation(x**2).eq(x * x, "same", tex=r"\E[\text{anything}]")
+    assert d.strength == "stand-in"
+    assert "checked as $x^{2}$" in d._repr_markdown_()
+    assert Derivation(x**2).eq(x * x, "same", tex="x \\cdot x").strength == "proof"
+
+
+@pytest.mark.parametrize("call", [
+    lambda: assert_mc_close(np.arange(100.0), 0.0, z=1e9),
+    lambda: assert_mc_close(np.arange(100.0), 0.0, z=np.inf),
+    lambda: assert_mc_close(np.arange(100.0), 0.0, z=np.nan),
+    lambda: assert_close(1.0, 2.0, rtol=0.9),
+    lambda: assert_close(1.0, 2.0, atol=0.5),
+    lambda: assert_close(1.0, 2.0, rtol=np.nan),
+    lambda: assert_close(1.0, 2.0, atol=np.inf),
+    lambda: assert_inequality(1.0, 2.0, atol=np.nan),
+    lambda: assert_inequality(1.0, 2.0, atol=np.inf),
+    lambda: assert_inequality(1.0, 2.0, atol=5.0, reason="because"),
+])
+def test_vh9_tolerances_are_bounded_and_finite(call):
+    with pytest.raises(ValueError, match="z must be|rtol|atol"):
+        call()
+
+
+def test_vh9_a_loose_tolerance_needs_a_reason_and_shows_it():
+    with pytest.raises(ValueError, match="pass reason="):
+        assert_close(1.0, 1.005, rtol=0.01)
+    shown = assert_close(1.0, 1.005, rtol=0.01, reason="a fourth-order Landau expansion")
+    assert "Landau" in shown._repr_markdown_()
+
+
+# ---- holes beyond the review ----------------------------------------------------
+
+def test_a_simplifier_bug_cannot_prove_a_false_identity(monkeypatch):
+    # Make SymPy's first rewrite claim every difference is 0: the exact points refute it.
+    from helpers.verify import symbolic
+    monkeypatch.setattr(symbolic, "_rewrites", lambda: [("broken", lambda e: sp.Integer(0))])
+    with pytest.raises(CheckFailed, match="is false: at .*'broken' rewrite .* is wrong") as f:
+        Derivation(sp.log(a + b)).eq(sp.log(a) + sp.log(b), "broken simplifier")
+    assert f.value.refuted
+    with pytest.raises(CheckFailed, match="broken"):
+        assert_identity(a**2, a**3)
+
+
+def test_branch_cuts_are_respected():
+    z = sp.Symbol("z")                                   # complex
+    with pytest.raises(CheckFailed, match="false: at z ="):
+        Derivation(sp.log(sp.exp(z))).eq(z, "log undoes exp only on a strip")
+    with pytest.raises(CheckFailed, match="false: at x ="):
+        Derivation(sp.sqrt(x**2)).eq(x, "only for x >= 0")
+    Derivation(sp.sqrt(a**2)).eq(a, "a > 0")
+    with pytest.raises(CheckFailed):
+        Derivation(sp.sqrt(x * y)).eq(sp.sqrt(x) * sp.sqrt(y), "fails for x, y < 0")
+
+
+def test_infinite_values_are_never_certificates():
+    with pytest.raises(CheckFailed):
+        Derivation(sp.Integer(1)).ge(2, "oo is >= 0", certificate=sp.oo)
+    r_ = sp.Symbol("r_", positive=True)
+    improper = sp.Integral(sp.exp(-r_) - 3 * sp.exp(-2 * r_), (r_, 0, sp.oo))
+    assert not is_nonnegative(improper)
+    with pytest.raises(ValueError, match="not a number"):
+        Derivation(sp.nan)
+    with pytest.raises(ValueError, match="not a number"):
+        Derivation(a).eq(sp.zoo, "1/0")
+    with pytest.raises(ValueError, match="non-finite"):
+        Derivation(a, where={b: sp.oo})
+
+
+def test_a_lemma_applied_outside_its_domain_is_not_a_certificate():
+    s = sp.Symbol("s", positive=True)
+    h = tangent_lemma()
+    assert not is_nonnegative(h(x))                                  # x real: outside
+    with pytest.raises(CheckFailed, match="not shown to be >= 0"):
+        Derivation(x - 1).ge(sp.log(x), "tangent bound at a real x", certificate=h(x))
+    with pytest.raises(ValueError, match="never positive"):
+        # s = -a puts the lemma outside its domain through a substitution.
+        Derivation(s - 1, where={s: -a}).ge(sp.log(s), "tangent", certificate=h(s))
+
+
+def test_two_symbols_with_one_name_are_refused():
+    x_pos = sp.Symbol("x", positive=True)
+    with pytest.raises(ValueError, match="share the name"):
+        Derivation(sp.sqrt(x_pos**2)).eq(x, "the display cannot tell the two x apart")
+
+
+def test_instances_must_respect_the_symbols_assumptions():
+    with pytest.raises(ValueError, match="breaks its declared assumptions"):
+        Derivation(a).ge(0, "a > 0", instances=lambda rng: {a: sp.Integer(-1)})
+
+
+def test_nan_and_inf_in_numbers_are_refused():
+    with pytest.raises(ValueError, match="finite"):
+        assert_close(np.nan, np.nan)
+    with pytest.raises(ValueError, match="finite"):
+        assert_mc_close(np.r_[np.arange(50.0), np.inf], 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        assert_inequality([1.0, np.nan], 0.0)
+    with pytest.raises(ValueError, match="empty"):
+        assert_inequality([], [])
+
+
+def test_a_closed_chain_cannot_be_extended():
+    d = Derivation(a).eq(a, "same").qed("eq-a")
+    with pytest.raises(ValueError, match="closed"):
+        d.ge(a - 1, "one less", certificate=sp.Integer(1))
+
+
+def tangent_lemma():
+    remainder = sp.Integral((1 - r) / (1 + (t - 1) * r) ** 2, (r, 0, 1))
+    return (Derivation(t - 1 - sp.log(t))
+            .eq((t - 1) ** 2 * remainder, "Taylor")
+            .ge(0, "square times positive integral", certificate=(t - 1) ** 2 * remainder)
+            .as_lemma(t, "h"))
+
+
+# ---- strengths -------------------------------------------------------------------
+
+def test_every_check_records_its_strength():
+    from helpers.verify import STRENGTHS
+    (Derivation(sp.log(a * b)).eq(sp.log(a) + sp.log(b), "product").qed("eq-p"))
+    (Derivation(sp.log(a * b), checked_on="two factors").eq(sp.log(a) + sp.log(b), "product")
+     .qed("eq-s"))
+    (Derivation(sp.log((a + b) / 2)).ge((sp.log(a) + sp.log(b)) / 2, "concave",
+                                         instances=uniform_instances(a, b), n=20).qed("eq-i"))
+    assert_inequality(np.ones(3), np.zeros(3), label="eq-f", sampled=True)
+    assert_mc_close(np.random.default_rng(0).normal(size=100), 0.0, label="eq-m")
+    assert_close(1.0, 1.0, label="eq-n")
+    strengths = {label: [c.strength for c in checks]
+                 for label, checks in verify.checked_labels().items()}
+    assert strengths == {"eq-p": ["proof"], "eq-s": ["stand-in"], "eq-i": ["exact-instances"],
+                         "eq-f": ["sampled"], "eq-m": ["monte-carlo"], "eq-n": ["numeric"]}
+    assert all(c.strength in STRENGTHS for cs in verify.checked_labels().values() for c in cs)
+
+
+def test_a_chain_is_as_strong_as_its_weakest_step():
+    d = (Derivation(sp.log((a + b) / 2) + 1)
+         .eq(1 + sp.log((a + b) / 2), "commute")
+         .ge(1 + (sp.log(a) + sp.log(b)) / 2, "concave", instances=uniform_instances(a, b), n=10))
+    assert [s.strength for s in d.steps] == ["proof", "exact-instances"]
+    assert d.strength == "exact-instances"
+
+
+def test_a_result_is_as_strong_as_its_best_check(tmp_path):
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text("$$\n\\log(ab) = \\log a + \\log b\n$$ (eq-log)\n")
+    assert_close(np.log(6.0), np.log(2.0) + np.log(3.0), rtol=1e-15, label="eq-log")
+    assert_identity(sp.log(a * b), sp.log(a) + sp.log(b), label="eq-log")
+    result = report(chapter)
+    assert result.results[0].strength == "proof" and result.counts()["proof"] == 1
+    ledger = result.ledger()["results"][0]
+    assert ledger["strength"] == "proof" and len(ledger["checks"]) == 2
+
+
+def test_the_page_shows_the_strength_beside_each_check():
+    shown = assert_identity(sp.log(a * b), sp.log(a) + sp.log(b))._repr_markdown_()
+    assert "[✔ proof](intro.md#strength-proof" in shown
+    shown = assert_mc_close(np.random.default_rng(0).normal(size=100), 0.0)._repr_markdown_()
+    assert "✔ Monte Carlo" in shown and "n = 100" in shown
+
+
+def test_the_report_carries_a_machine_readable_ledger(tmp_path):
+    import json
+    import re as re_
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text("$$\na--b = a - b\n$$ (eq-x)\n")
+    assert_identity(a - b, a - b, label="eq-x", claim="a -- b, with a double dash")
+    text = report(chapter)._repr_markdown_()
+    comment = re_.search(r"<!-- elbo-ledger (.*) -->", text).group(1)
+    assert "--" not in comment
+    assert json.loads(comment)["results"][0]["checks"][0]["what"].startswith("a -- b")
+
+
+def test_every_equality_is_also_checked_at_exact_points():
+    d = Derivation((a + b) ** 2).eq(a**2 + 2 * a * b + b**2, "expand")
+    assert "exact at 3 random points" in d.steps[0].how
+
+
+def test_points_respect_constraints_and_assumptions():
+    from helpers.verify.points import random_points
+    w, sums_to_one = probability_symbols("w", 4)
+    for point in random_points(set(w), sums_to_one, 10, seed=3):
+        assert all(point[s] > 0 for s in w) and sum(point[s] for s in w) == 1
+    n_ = sp.Symbol("n", integer=True, positive=True)
+    assert all(p[n_].is_integer and p[n_] > 0 for p in random_points({n_}, None, 5, seed=0))

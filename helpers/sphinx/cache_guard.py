@@ -11,13 +11,13 @@ import hashlib
 import shutil
 from pathlib import Path
 
-HELPERS = Path(__file__).parent
+HELPERS = Path(__file__).resolve().parents[1]
 
 
 def helpers_hash() -> str:
     digest = hashlib.sha256()
-    for path in sorted(HELPERS.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(HELPERS.rglob("*.py")):
+        digest.update(str(path.relative_to(HELPERS)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -1,0 +1,229 @@
+"""Exact evaluation at seeded random points that respect every assumption.
+
+The second, independent check of every ``=`` (after SymPy's rewrites): both
+sides are evaluated to 50 significant digits at random points and must agree.
+A point gives each free symbol a value that satisfies the symbol's declared
+assumptions (a ``positive`` symbol gets a positive rational, an ``integer`` one
+an integer, a symbol with no assumptions a complex number), and gives each key
+of ``where=`` its value from the others, which must satisfy the key's own
+assumptions too (``q3 = 1 - q1 - q2`` must come out positive if ``q3`` is).
+Points are drawn with ``numpy.random.default_rng(seed)``, so every run checks
+the same points.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import sympy as sp
+
+DIGITS = 50
+AGREE = sp.Float(10, DIGITS) ** -35   # relative disagreement allowed at 50 digits
+_ATTEMPTS = 400
+
+#: The assumptions a drawn value is checked against (the rest follow from these).
+_CHECKED = ("integer", "rational", "real", "positive", "negative", "nonnegative",
+            "nonpositive", "zero", "nonzero", "imaginary", "even", "odd", "prime",
+            "irrational", "finite")
+
+
+class NoPoint(ValueError):
+    """No random point satisfies the symbols' assumptions and the constraints."""
+
+
+def prepare(expr):
+    """``expr`` ready to be evaluated at a point.
+
+    Each application of a proven lemma is replaced by its body, and derivatives
+    and limits are carried out first (a derivative with respect to a symbol
+    cannot be taken once the symbol has a value).
+    """
+    from helpers.verify.symbolic import Lemma
+    expr = sp.sympify(expr).replace(lambda e: isinstance(e, Lemma),
+                                    lambda e: e.body.subs(e.variable, e.args[0]))
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit)), lambda e: e.doit())
+
+
+def _rational(rng, low: float, high: float) -> sp.Rational:
+    return sp.Rational(int(rng.integers(int(low * 1000), int(high * 1000)) or 1), 1000)
+
+
+def _draw(symbol: sp.Symbol, rng, scale: sp.Rational) -> sp.Expr:
+    if symbol.is_integer:
+        if symbol.is_positive:
+            return sp.Integer(int(rng.integers(1, 7)))
+        if symbol.is_nonnegative:
+            return sp.Integer(int(rng.integers(0, 7)))
+        if symbol.is_negative:
+            return sp.Integer(-int(rng.integers(1, 7)))
+        return sp.Integer(int(rng.integers(-6, 7)))
+    magnitude = _rational(rng, 0.001, 5) * scale
+    if symbol.is_irrational:
+        magnitude = magnitude * sp.sqrt(2)
+    if symbol.is_nonnegative or symbol.is_positive:
+        return magnitude
+    if symbol.is_nonpositive or symbol.is_negative:
+        return -magnitude
+    if symbol.is_real or symbol.is_extended_real:
+        return magnitude if rng.random() < 0.5 else -magnitude
+    if symbol.is_imaginary:
+        return sp.I * magnitude
+    return _rational(rng, -5, 5) * scale + sp.I * _rational(rng, -5, 5) * scale
+
+
+def satisfies(value, symbol: sp.Symbol) -> bool:
+    """Whether ``value`` has every assumption declared on ``symbol``."""
+    facts = symbol.assumptions0
+    for name in _CHECKED:
+        wanted = facts.get(name)
+        if wanted is None:
+            continue
+        have = getattr(value, "is_" + name)
+        if have is None and name in ("positive", "negative", "nonnegative", "nonpositive",
+                                     "zero", "nonzero", "real"):
+            number = sp.N(value, DIGITS)
+            have = {"positive": number > 0, "negative": number < 0,
+                    "nonnegative": number >= 0, "nonpositive": number <= 0,
+                    "zero": number == 0, "nonzero": number != 0,
+                    "real": number.is_real}[name] if number.is_comparable or name == "real" else None
+        if have is not wanted:
+            return False
+    return True
+
+
+def validate_where(where: Mapping | None) -> dict:
+    """``where`` as a dict of ``Symbol -> expression``, refusing what cannot be meant."""
+    if not where:
+        return {}
+    if not isinstance(where, Mapping):
+        raise ValueError(f"where must map symbols to expressions, got {type(where).__name__}")
+    result = {}
+    for key, value in where.items():
+        if not isinstance(key, sp.Symbol):
+            raise ValueError(f"where keys must be SymPy symbols, got {key!r}")
+        value = sp.sympify(value)
+        if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise ValueError(f"where gives {key} the non-finite value {value}")
+        if key in value.free_symbols:
+            raise ValueError(f"where defines {key} in terms of itself: {key} = {value}")
+        for fact in ("positive", "negative", "nonnegative", "nonpositive", "real", "integer"):
+            if key.assumptions0.get(fact) is True and getattr(value, "is_" + fact) is False:
+                raise ValueError(f"where sets {key} = {sp.sstr(value)}, which is never "
+                                 f"{fact}, but {key} is declared {fact}")
+        result[key] = value
+    keys = set(result)
+    for key, value in result.items():
+        if value.free_symbols & keys:
+            raise ValueError(f"where defines {key} through another constrained symbol "
+                             f"({sorted(map(str, value.free_symbols & keys))}); "
+                             "give every value in terms of free symbols only")
+    return result
+
+
+def random_points(symbols, where: Mapping | None, n: int, seed: int):
+    """``n`` points ``{symbol: exact value}`` for ``symbols`` and the keys of ``where``."""
+    where = validate_where(where)
+    free = sorted((set(symbols) | set().union(*[v.free_symbols for v in where.values()]))
+                  - set(where), key=sp.default_sort_key)
+    rng = np.random.default_rng(seed)
+    points, attempts, scale = [], 0, sp.Integer(1)
+    while len(points) < n:
+        attempts += 1
+        if attempts > _ATTEMPTS:
+            described = ", ".join(f"{k} = {sp.sstr(v)}" for k, v in where.items())
+            raise NoPoint(f"no point found where every symbol keeps its assumptions"
+                          f"{' and ' + described if described else ''}: the constraints "
+                          "contradict the symbols' declared assumptions")
+        if attempts % 20 == 0:
+            scale = scale / 4      # small values satisfy constraints like 1 - q1 - q2 > 0
+        point = {s: _draw(s, rng, scale) for s in free}
+        if not all(satisfies(point[s], s) for s in free):
+            continue
+        values = {k: v.xreplace(point) for k, v in where.items()}
+        if all(satisfies(values[k], k) for k in where):
+            points.append({**point, **values})
+    return points
+
+
+def evaluate(expr, point) -> sp.Expr | None:
+    """``expr`` (:func:`prepare`\ d) at ``point`` to 50 significant digits.
+
+    None where it is not a finite number (a pole, or SymPy cannot evaluate it).
+    """
+    at = sp.sympify(expr).xreplace(point)
+    if at.has(sp.Integral, sp.Sum, sp.Product):
+        try:
+            at = at.doit()
+        except Exception:        # SymPy gives up: leave it to numerical evaluation
+            pass
+    try:
+        value = sp.N(at, DIGITS + 10)
+    except Exception:
+        return None
+    if value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    if not value.is_number or value.atoms(sp.Function, sp.Integral, sp.Sum):
+        return None
+    return value
+
+
+def _describe(point) -> str:
+    return ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in
+                     sorted(point.items(), key=lambda kv: sp.default_sort_key(kv[0])))
+
+
+def disagreement(lhs, rhs, point):
+    """None if ``lhs`` and ``rhs`` agree at ``point``, else a sentence saying by how much.
+
+    Returns ``"unevaluable"`` when either side is not a finite number there.
+    """
+    left, right = evaluate(lhs, point), evaluate(rhs, point)
+    if left is None or right is None:
+        return "unevaluable"
+    size = max(abs(left), abs(right), sp.Integer(1))
+    if abs(left - right) <= AGREE * size:
+        return None
+    return (f"at {_describe(point)} the left side is {sp.N(left, 12)} and the right side "
+            f"{sp.N(right, 12)} (they differ by {sp.N(abs(left - right), 3)})")
+
+
+def symbols_of(*exprs) -> set:
+    return set().union(*[sp.sympify(e).free_symbols for e in exprs])
+
+
+def agree_at_points(lhs, rhs, where=None, *, n: int = 3, seed: int = 0):
+    """Check ``lhs == rhs`` exactly at ``n`` random points.
+
+    Returns ``(agreed, counterexample)``: the number of points where both sides
+    were evaluated and agreed, and the first disagreement found (a sentence) or
+    None.  Points where a side is not finite (a pole) are skipped and redrawn.
+    """
+    where = validate_where(where)
+    lhs, rhs = prepare(sp.sympify(lhs).subs(where)), prepare(sp.sympify(rhs).subs(where))
+    symbols = symbols_of(lhs, rhs)
+    agreed, tried = 0, 0
+    for point in random_points(symbols, where, 4 * n + 8, seed):
+        tried += 1
+        verdict = disagreement(lhs, rhs, point)
+        if verdict == "unevaluable":
+            continue
+        if verdict is not None:
+            return agreed, verdict
+        agreed += 1
+        if agreed == n:
+            break
+    return agreed, None
+
+
+def sign_at_points(expr, where=None, *, strict: bool = False, n: int = 3, seed: int = 0):
+    """The first point where ``expr`` is negative (or zero, if ``strict``), or None."""
+    where = validate_where(where)
+    expr = prepare(sp.sympify(expr).subs(where))
+    for point in random_points(symbols_of(expr), where, n, seed):
+        value = evaluate(expr, point)
+        if value is None or not value.is_real:
+            continue
+        if value < -AGREE or (strict and value <= 0):
+            return f"at {_describe(point)} it is {sp.N(value, 6)}"
+    return None

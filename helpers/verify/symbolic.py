@@ -1,0 +1,175 @@
+"""Symbolic checks: equality by SymPy's rewrites and exact points, and sign rules.
+
+- :func:`prove_equal` is the check behind every ``=``: SymPy must reduce the
+  difference to 0 under one of a few targeted rewrites, **and** both sides
+  must agree to 50 digits at seeded random points that respect the symbols'
+  assumptions (:mod:`helpers.verify.points`), so that a simplifier bug cannot
+  prove a false identity.  A failure says whether it is a refutation (a point
+  where the sides differ) or only SymPy's incompleteness.
+- :func:`is_nonnegative` decides ``expr >= 0`` by SymPy's sign rules, with two
+  extra kinds of atom: an integral of a non-negative integrand over an ordered
+  interval, and an application of a proven lemma inside its domain.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import sympy as sp
+
+from helpers.verify.points import agree_at_points, validate_where
+from helpers.verify.registry import CheckFailed
+
+#: How many random points every ``=`` is evaluated at, and how many are searched
+#: for a counterexample when SymPy cannot prove an identity.
+POINTS = 3
+SEARCH = 24
+
+
+def _rewrites() -> list[tuple[str, Callable[[sp.Expr], sp.Expr]]]:
+    """The targeted rewrites tried, in order, to bring a difference to zero.
+
+    ``expand_log`` and ``logcombine`` are used without ``force``: they act only
+    where SymPy knows the arguments are positive, so declare probabilities and
+    variances ``positive=True``.  A rewrite that relied on ``force`` could
+    "prove" ``log(a*b) = log(a) + log(b)`` for negative numbers.
+    """
+    return [
+        ("simplify", sp.simplify),
+        ("expand_log", lambda e: sp.simplify(sp.expand_log(sp.expand(e)))),
+        ("logcombine", lambda e: sp.simplify(sp.logcombine(e))),
+        ("together", lambda e: sp.simplify(sp.together(sp.expand(e)))),
+        ("expand", lambda e: sp.expand(sp.expand_log(sp.powsimp(sp.expand(e))))),
+    ]
+
+
+def substitute(expr, where: Mapping | None) -> sp.Expr:
+    expr = sp.sympify(expr)
+    return expr.subs(dict(where)) if where else expr
+
+
+def prove_zero(difference, where: Mapping | None = None) -> str | None:
+    """Name of the first rewrite that turns ``difference`` into exactly 0, or None.
+
+    ``where`` (constraints such as ``{q3: 1 - q1 - q2}``) is substituted after
+    each rewrite as well as before: substituting first can hide a sign SymPy
+    needs (``1 - q1 - q2`` is not known to be positive, ``q3`` is).
+    """
+    difference = sp.sympify(difference).doit()
+    for name, rewrite in [("direct", lambda e: e)] + _rewrites():
+        rewritten = rewrite(difference)
+        if rewritten == 0:
+            return name
+        if where and sp.simplify(sp.expand(substitute(rewritten, where))) == 0:
+            return f"{name}, then the constraint"
+        if where and rewrite(substitute(difference, where)) == 0:
+            return f"the constraint, then {name}"
+    return None
+
+
+def refute_equal(lhs, rhs, where=None, *, n: int = SEARCH, seed: int = 1) -> str | None:
+    """A sentence describing a point where ``lhs != rhs``, or None if none is found."""
+    return agree_at_points(lhs, rhs, where, n=n, seed=seed)[1]
+
+
+def prove_equal(lhs, rhs, where: Mapping | None = None, *, what: str = "identity") -> str:
+    """Prove ``lhs == rhs`` twice (SymPy, then exact points); say how, or raise CheckFailed."""
+    where = validate_where(where)
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    for side in (lhs, rhs):
+        if side.has(sp.nan, sp.zoo):
+            raise ValueError(f"{what}: {sp.sstr(side)} is not a number (nan or complex infinity)")
+    method = prove_zero(lhs - rhs, where)
+    agreed, counter = agree_at_points(lhs, rhs, where, n=POINTS, seed=0)
+    if counter is None and method is None:
+        counter = refute_equal(lhs, rhs, where)
+    if counter is not None:
+        blame = (f"; SymPy's '{method}' rewrite had reduced the difference to 0, so that "
+                 "rewrite is wrong here (a simplifier error, or an assumption it may not make)"
+                 if method else "")
+        raise CheckFailed(f"{what} is false: {counter}{blame}", refuted=True)
+    if method is None:
+        raise CheckFailed(f"{what} is not proven: SymPy could not reduce the difference to 0 "
+                          f"(the sides agree at {agreed} random points, so it may be true; "
+                          "this is not a refutation)")
+    if agreed == 0:
+        raise CheckFailed(f"{what}: SymPy reduced the difference to 0, but neither side could "
+                          "be evaluated at any random point, so the second check is impossible")
+    return f"SymPy ({method}), and exact at {agreed} random points"
+
+
+class Lemma(sp.Function):
+    """An application of a proven non-negativity lemma (see ``Derivation.as_lemma``)."""
+
+    body: sp.Expr
+    variable: sp.Symbol
+
+    def doit(self, **hints):
+        argument = self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0]
+        return self.body.subs(self.variable, argument)
+
+    def holds(self) -> bool:
+        """Whether the argument lies where the lemma was proven."""
+        u, v = self.args[0], self.variable
+        for assumption in ("positive", "nonnegative", "real", "negative", "nonpositive"):
+            if getattr(v, "is_" + assumption) and getattr(u, "is_" + assumption) is not True:
+                return False
+        return True
+
+
+def _integral_nonnegative(integral: sp.Integral, strict: bool = False) -> bool:
+    """An integral over an ordered, finite interval of an integrand that is >= 0 there.
+
+    With ``strict``: the interval has positive length and the integrand is
+    > 0 inside it, so the (continuous) integral is > 0.
+    """
+    if len(integral.limits) != 1 or len(integral.limits[0]) != 3:
+        return False
+    r, a, b = integral.limits[0]
+    if not (a.is_finite and b.is_finite):
+        return False           # an improper integral may diverge: not a certificate
+    if (b - a).is_positive is not True and (strict or (b - a).is_zero is not True):
+        return False
+    u = sp.Dummy("u", positive=True)   # r = a + (b - a)/(1 + u) runs over (a, b)
+    inside = integral.function.subs(r, a + (b - a) / (1 + u))
+    return is_nonnegative(inside, strict=strict)
+
+
+def is_nonnegative(expr, strict: bool = False) -> bool:
+    """Whether ``expr >= 0`` (``> 0`` if ``strict``) follows from SymPy's sign rules.
+
+    Two kinds of atom are known to be >= 0 on top of SymPy's rules: an
+    integral of a non-negative integrand over an ordered finite interval, and
+    an application of a proven lemma inside its domain.  Each is replaced by a
+    non-negative placeholder before asking SymPy.  Infinite or undefined
+    values (``oo``, ``zoo``, ``nan``) are never certified.
+    """
+    expr = sp.sympify(expr)
+    if expr.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        return False
+    known = {}
+    for atom in expr.atoms(sp.Integral, Lemma):
+        if isinstance(atom, Lemma):
+            if atom.holds():
+                known[atom] = sp.Dummy(nonnegative=True)
+        elif _integral_nonnegative(atom, strict=True):
+            known[atom] = sp.Dummy(positive=True)
+        elif _integral_nonnegative(atom):
+            known[atom] = sp.Dummy(nonnegative=True)
+    expr = expr.xreplace(known)
+    # SymPy's sign rules see more in some equivalent forms than in others.
+    test = "is_positive" if strict else "is_nonnegative"
+    return any(getattr(form(expr), test) is True
+               for form in (lambda e: e, sp.cancel, sp.factor, sp.simplify))
+
+
+def same_names_differ(*exprs) -> list[str]:
+    """Names used by two different symbols (say a positive ``x`` and a real ``x``)."""
+    seen: dict[str, sp.Symbol] = {}
+    clash = set()
+    for expr in exprs:
+        for symbol in sp.sympify(expr).free_symbols:
+            if symbol.name in seen and seen[symbol.name] != symbol:
+                clash.add(symbol.name)
+            seen.setdefault(symbol.name, symbol)
+    return sorted(clash)

@@ -1,0 +1,61 @@
+"""Whether a hand-written display (``tex=``) shows the expression that was checked.
+
+A derivation may display a formula written by hand (``tex=``) instead of
+SymPy's rendering of the checked expression.  The display is trusted only when
+it provably shows the same expression: either it is SymPy's own LaTeX, or
+SymPy's LaTeX parser reads it back into an expression whose symbols are the
+checked expression's and which agrees with it exactly at random points.  A
+display that parses to a *different* expression is refused; one that cannot be
+parsed (general sums over ``k``, the book's macros) is shown together with the
+checked SymPy form, and the check counts as ``stand-in``, not ``proof``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from helpers.verify.points import agree_at_points
+
+MATCHES, UNREAD = "matches", "unread"
+
+
+def _parse(tex: str):
+    try:
+        from sympy.parsing.latex import parse_latex
+        return parse_latex(tex, backend="lark")
+    except Exception:          # any parse failure: the display cannot be read back
+        return None
+
+
+def compare(tex: str, expr, *, abbreviate=None) -> tuple[str, str | None]:
+    """``(MATCHES, None)``, ``(UNREAD, None)``, or ``("differs", why)``.
+
+    ``abbreviate`` maps display symbols to the expressions they stand for.
+    """
+    abbreviate = dict(abbreviate or {})
+    expr = sp.sympify(expr)
+    if tex.strip() == sp.latex(expr):
+        return MATCHES, None
+    parsed = _parse(tex)
+    if parsed is None or not isinstance(parsed, sp.Expr):
+        return UNREAD, None
+    by_name = {}
+    for symbol in expr.free_symbols | set(abbreviate):
+        by_name.setdefault(symbol.name, symbol)
+        by_name.setdefault(sp.latex(symbol), symbol)
+    rename = {}
+    for symbol in parsed.free_symbols:
+        if symbol.name not in by_name:
+            return UNREAD, None      # a symbol the check does not know: cannot compare
+        rename[symbol] = by_name[symbol.name]
+    shown = parsed.xreplace(rename).subs(abbreviate)
+    if shown.free_symbols - expr.free_symbols:
+        return UNREAD, None
+    try:
+        agreed, counter = agree_at_points(shown, expr, n=3, seed=7)
+    except ValueError:
+        return UNREAD, None
+    if counter is not None:
+        return "differs", f"the display ${tex}$ reads as {sp.sstr(shown)}, but the check is on " \
+                          f"{sp.sstr(expr)}: {counter}"
+    return (MATCHES, None) if agreed else (UNREAD, None)
