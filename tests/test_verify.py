@@ -569,7 +569,7 @@ def test_a_result_is_as_strong_as_its_best_check(tmp_path):
 
 def test_the_page_shows_the_strength_beside_each_check():
     shown = assert_identity(sp.log(a * b), sp.log(a) + sp.log(b))._repr_markdown_()
-    assert "[✔ proof](intro.md#strength-proof" in shown
+    assert "[✔ proof](intro.md#how-strongly-each-result-is-checked" in shown
     shown = assert_mc_close(np.random.default_rng(0).normal(size=100), 0.0)._repr_markdown_()
     assert "✔ Monte Carlo" in shown and "n = 100" in shown
 
@@ -598,3 +598,9 @@ def test_points_respect_constraints_and_assumptions():
         assert all(point[s] > 0 for s in w) and sum(point[s] for s in w) == 1
     n_ = sp.Symbol("n", integer=True, positive=True)
     assert all(p[n_].is_integer and p[n_] > 0 for p in random_points({n_}, None, 5, seed=0))
+
+
+def test_the_introduction_states_the_legend_the_marks_link_to():
+    from pathlib import Path
+    intro = (Path(__file__).parents[1] / "book" / "intro.md").read_text(encoding="utf-8")
+    assert "### How strongly each result is checked" in intro and verify.legend() in intro

@@ -1,7 +1,7 @@
 """How checks look on the page: the strength mark, the math block, the footer.
 
 Every rendered check carries one mark, ``✔`` followed by its strength, linked
-to the legend on the introduction page (``intro.md#strength-<word>``), so a
+to the legend on the introduction page (its heading, ``intro.md#how-strongly-each-result-is-checked``), so a
 reader can tell a proof from a float sample at a glance.  Equation labels are
 written as ``{eq}`` roles, which the book renders as the equation's number.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 from helpers.verify.strength import MEANING, SHOWN
 
 CHECK_TEX = r"{\color{green}\checkmark}"
-LEGEND = "intro.md#strength-{strength}"
+LEGEND = "intro.md#how-strongly-each-result-is-checked"
 
 
 def mark(strength: str) -> str:
     """``✔ <strength>``, linked to the legend, as Markdown."""
-    target = LEGEND.format(strength=strength)
+    target = LEGEND
     return f'[✔ {SHOWN[strength]}]({target} "{MEANING[strength]}")'
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from helpers.verify import display
 from helpers.verify.registry import CheckFailed, checked_labels, passed_count
-from helpers.verify.strength import MEANING, STRENGTHS, Check, strongest
+from helpers.verify.strength import MEANING, SHOWN, STRENGTHS, Check, strongest
 
 LEDGER_TAG = "elbo-ledger"
 
@@ -117,5 +117,5 @@ def report(chapter: str) -> Report:
 
 
 def legend() -> str:
-    """The strength vocabulary as a Markdown list (what each mark means)."""
-    return "\n".join(f"- {display.mark(s)}: {MEANING[s]}." for s in STRENGTHS)
+    """The strength vocabulary as a Markdown list (the introduction's legend)."""
+    return "\n".join(f"- **✔ {SHOWN[s]}**: {MEANING[s]}." for s in STRENGTHS)
