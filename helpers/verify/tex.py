@@ -12,6 +12,8 @@ checked SymPy form, and the check counts as ``stand-in``, not ``proof``.
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from helpers.verify.points import agree_at_points
@@ -19,10 +21,12 @@ from helpers.verify.points import agree_at_points
 MATCHES, UNREAD = "matches", "unread"
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(tex: str):
+    """SymPy's reading of ``tex`` (its ANTLR LaTeX parser), or None if it cannot read it."""
     try:
         from sympy.parsing.latex import parse_latex
-        return parse_latex(tex, backend="lark")
+        return parse_latex(tex)
     except Exception:          # any parse failure: the display cannot be read back
         return None
 
