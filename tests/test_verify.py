@@ -604,3 +604,22 @@ def test_the_introduction_states_the_legend_the_marks_link_to():
     from pathlib import Path
     intro = (Path(__file__).parents[1] / "book" / "intro.md").read_text(encoding="utf-8")
     assert "### How strongly each result is checked" in intro and verify.legend() in intro
+
+
+def test_a_where_that_fixes_a_symbol_to_a_number_makes_a_stand_in():
+    assert_identity(x**2, 4, where={x: 2}, label="eq-at-two")
+    assert [c.strength for c in verify.checked_labels()["eq-at-two"]] == ["stand-in"]
+    d = Derivation(a + b, where={b: 1}).eq(a + 1, "b is one")
+    assert d.strength == "stand-in" and "where" in d._repr_markdown_()
+    shown = assert_identity(x**2, 4, where={x: 2})._repr_markdown_()
+    assert "where $x = 2$" in shown
+
+
+def test_a_lemma_needs_every_assumption_of_its_variable():
+    n_ = sp.Symbol("n", integer=True, positive=True)
+    g = Derivation(n_ - 1).ge(0, "n >= 1 for a positive integer", instances=lambda rng: {
+        n_: sp.Integer(int(rng.integers(1, 9)))})
+    with pytest.raises(ValueError, match="proven symbolically"):
+        g.as_lemma(n_, "g")
+    h = tangent_lemma()
+    assert is_nonnegative(h(a / b)) and not is_nonnegative(h(a - b))

@@ -121,11 +121,16 @@ class Derivation:
 
     @property
     def strength(self) -> str:
-        """The weakest step's strength, at most ``stand-in`` on a special case or an unread display."""
+        """The weakest step's strength.
+
+        At most ``stand-in`` on a special case (``checked_on``, or a ``where``
+        that sets a symbol to a number) or with a display that was not read back.
+        """
         if not self._steps:
             raise ValueError("a derivation with no steps has no strength")
         strength = weakest(s.strength for s in self._steps)
-        if self.checked_on or not self._start_read or not all(s.display_read for s in self._steps):
+        special = self.checked_on or points.fixed_values(self.where)
+        if special or not self._start_read or not all(s.display_read for s in self._steps):
             strength = cap(strength, "stand-in")
         return strength
 

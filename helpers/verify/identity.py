@@ -9,7 +9,7 @@ import sympy as sp
 
 from helpers.verify import display
 from helpers.verify.chain import _expression
-from helpers.verify.points import validate_where
+from helpers.verify.points import fixed_values, validate_where
 from helpers.verify.registry import record, validate_label
 from helpers.verify.strength import Check
 from helpers.verify.symbolic import prove_equal, same_names_differ
@@ -35,13 +35,16 @@ def assert_identity(lhs, rhs, *, where: Mapping | None = None, label: str | None
     if clash:
         raise ValueError(f"two different symbols share the name(s) {clash}")
     method = prove_equal(lhs, rhs, where, what=f"the identity {sp.sstr(lhs)} = {sp.sstr(rhs)}")
-    strength = "stand-in" if checked_on else "proof"
+    fixed = fixed_values(where)
+    strength = "stand-in" if checked_on or fixed else "proof"
     statement = claim if claim else f"${sp.latex(lhs)} = {sp.latex(rhs)}$"
     if len(statement) > 240:
         statement = "the identity shown"
     what = statement + (f", on {checked_on}" if checked_on else "")
+    if where:
+        what += ", where " + ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in where.items())
     record(Check("identity", strength, what, method, label))
-    return Identity(lhs, rhs, method, label, claim, checked_on, strength)
+    return Identity(lhs, rhs, method, label, claim, checked_on, strength, tuple(where.items()))
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,14 @@ class Identity:
     claim: str | None = None
     checked_on: str | None = None
     strength: str = "proof"
+    where: tuple = ()
 
     def _repr_markdown_(self) -> str:
         proof = f"proven by {self.method}"
         notes = [f"checked on {self.checked_on}"] if self.checked_on else []
+        if self.where:
+            notes.append("where " + ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$"
+                                              for k, v in self.where))
         if self.claim:
             return display.footer(self.strength, self.label, notes + [f"{self.claim}, {proof}"])
         body = f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"

@@ -76,7 +76,7 @@ def _draw(symbol: sp.Symbol, rng, scale: sp.Rational) -> sp.Expr:
 _FACTS: dict[sp.Symbol, dict] = {}
 
 
-def _facts(symbol: sp.Symbol) -> dict:
+def declared(symbol: sp.Symbol) -> dict:
     """The symbol's declared assumptions (cached: SymPy deduces them afresh on each call)."""
     if symbol not in _FACTS:
         _FACTS[symbol] = {k: v for k, v in symbol.assumptions0.items() if k in _CHECKED}
@@ -85,7 +85,7 @@ def _facts(symbol: sp.Symbol) -> dict:
 
 def satisfies(value, symbol: sp.Symbol) -> bool:
     """Whether ``value`` has every assumption declared on ``symbol``."""
-    facts = _facts(symbol)
+    facts = declared(symbol)
     for name in _CHECKED:
         wanted = facts.get(name)
         if wanted is None:
@@ -101,6 +101,11 @@ def satisfies(value, symbol: sp.Symbol) -> bool:
         if have is not wanted:
             return False
     return True
+
+
+def fixed_values(where: Mapping | None) -> list:
+    """The symbols that ``where`` sets to a number: a check under them is a special case."""
+    return [k for k, v in (where or {}).items() if not sp.sympify(v).free_symbols]
 
 
 def validate_where(where: Mapping | None) -> dict:

@@ -109,12 +109,11 @@ class Lemma(sp.Function):
         return self.body.subs(self.variable, argument)
 
     def holds(self) -> bool:
-        """Whether the argument lies where the lemma was proven."""
-        u, v = self.args[0], self.variable
-        for assumption in ("positive", "nonnegative", "real", "negative", "nonpositive"):
-            if getattr(v, "is_" + assumption) and getattr(u, "is_" + assumption) is not True:
-                return False
-        return True
+        """Whether the argument provably has every assumption the lemma's variable had."""
+        from helpers.verify.points import declared
+        u = self.args[0]
+        return all(getattr(u, "is_" + name) is wanted
+                   for name, wanted in declared(self.variable).items())
 
 
 def _integral_nonnegative(integral: sp.Integral, strict: bool = False) -> bool:
