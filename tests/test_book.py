@@ -7,7 +7,7 @@ import jupytext
 import pytest
 
 from conftest import BOOK, ROOT, is_chapter, toc_files
-from helpers.labels import equation_labels
+from helpers.labels import equation_labels, equations
 
 PAGES = sorted(BOOK.glob("*.md"))
 CHAPTERS = [page for page in PAGES if is_chapter(page)]
@@ -48,12 +48,15 @@ def test_code_cells_only_in_notebook_pages(page):
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_labelled_equation_has_a_check(page):
-    labels = equation_labels(page)
-    badly_named = [label for label in labels if not label.startswith("eq-")]
+    # Every labelled result is named by a code cell; a labelled definition never is.
+    found = equations(page)
+    badly_named = [e.label for e in found if not e.label.startswith("eq-")]
     assert not badly_named, f"equation labels must start with 'eq-': {badly_named}"
     named = set(NAMED_LABEL.findall(code_of(page))) if is_chapter(page) else set()
-    unchecked = [label for label in labels if label not in named]
+    unchecked = [e.label for e in found if not e.definition and e.label not in named]
     assert not unchecked, f"{page.name}: labelled equations that no code cell checks: {unchecked}"
+    claimed = [e.label for e in found if e.definition and e.label in named]
+    assert not claimed, f"{page.name}: code cells claim to check definitions: {claimed}"
 
 
 @pytest.mark.parametrize("page", [p for p in CHAPTERS if equation_labels(p)],

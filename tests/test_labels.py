@@ -47,3 +47,26 @@ def test_display_math_needs_a_blank_line_before_it():
 
 def test_labels_not_named_eq_are_still_reported():
     assert labels_in_text("$$\na\n$$ (jensen)\n") == ["jensen"]
+
+
+def test_definitions_are_told_apart_from_results():
+    from helpers.labels import equations_in_text
+    text = """
+```{prf:definition} Concave
+:label: def-x
+
+$$
+f(\\lambda a) \\ge \\lambda f(a)
+$$ (eq-in-definition)
+```
+
+$$
+p(x) := \\int p(x, z) \\, dz
+$$ (eq-colon-equals)
+
+$$
+\\log p(x) \\ge \\ELBO
+$$ (eq-result)
+"""
+    found = {e.label: e.definition for e in equations_in_text(text)}
+    assert found == {"eq-in-definition": True, "eq-colon-equals": True, "eq-result": False}
