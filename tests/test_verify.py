@@ -623,3 +623,17 @@ def test_a_lemma_needs_every_assumption_of_its_variable():
         g.as_lemma(n_, "g")
     h = tangent_lemma()
     assert is_nonnegative(h(a / b)) and not is_nonnegative(h(a - b))
+
+
+def test_indexed_families_are_evaluated_as_whole_random_sequences():
+    k, K = sp.symbols("k K", integer=True, positive=True)
+    f = sp.IndexedBase("f", positive=True)
+    total = sp.Sum(f[k], (k, 1, K))
+    # True, and mixes a sum with a single entry: each entry must keep one value.
+    from helpers.verify.points import agree_at_points
+    agreed, counter = agree_at_points(total, sp.Sum(f[k], (k, 1, K - 1)) + f[K], n=5)
+    assert (agreed, counter) == (5, None)
+    Derivation(sp.Sum(f[k] + 1, (k, 1, K))).eq(total + K, "one per term")
+    # False, yet true whenever all entries are equal (or K = 1).
+    with pytest.raises(CheckFailed, match="is false"):
+        assert_identity(sp.Sum(f[k] ** 2, (k, 1, K)), total**2 / K)

@@ -137,14 +137,55 @@ def validate_where(where: Mapping | None) -> dict:
     return result
 
 
+def _random_sequence(base: sp.IndexedBase, rank: int, rng, scale) -> sp.Lambda:
+    """A random function of the indices standing for every entry of ``base``.
+
+    Entries ``f[k]`` of an indexed family are not independent symbols: a sum
+    over ``k`` and a single ``f[j]`` must see the same values.  So each family
+    gets one random function of its indices, a quadratic (with even powers only
+    when the family is positive or non-negative, so that every entry keeps the
+    sign), and each entry is that function at its index.
+    """
+    label = base.label
+    indices = sp.symbols(f"i0:{rank}", integer=True, cls=sp.Dummy)
+    positive = bool(label.is_positive or label.is_nonnegative)
+    real = bool(positive or label.is_real)
+
+    def coefficient():
+        value = _draw(sp.Dummy(positive=True), rng, scale)
+        if positive:
+            return value
+        if real:
+            return value if rng.random() < 0.5 else -value
+        return value + sp.I * _draw(sp.Dummy(positive=True), rng, scale)
+
+    body = coefficient()
+    for i in indices:
+        body += coefficient() * i**2 + (coefficient() * i**4 / 100 if positive
+                                        else coefficient() * i)
+    return sp.Lambda(indices, body)
+
+
+def _families(symbols) -> dict:
+    """``{IndexedBase: rank}`` for the indexed entries among ``symbols``."""
+    return {s.base: len(s.indices) for s in symbols if isinstance(s, sp.Indexed)}
+
+
+def _plain(symbols) -> set:
+    """The ordinary symbols among ``symbols`` (not indexed entries, not their labels)."""
+    labels = {s.base.label for s in symbols if isinstance(s, sp.Indexed)}
+    return {s for s in symbols if isinstance(s, sp.Symbol) and s not in labels}
+
+
 def random_points(symbols, where: Mapping | None, n: int, seed: int):
     """``n`` points ``{symbol: exact value}`` for ``symbols`` and the keys of ``where``.
 
     A generator: the points are drawn as they are asked for.
     """
     where = validate_where(where)
-    free = sorted((set(symbols) | set().union(*[v.free_symbols for v in where.values()]))
-                  - set(where), key=sp.default_sort_key)
+    everything = set(symbols) | set().union(*[v.free_symbols for v in where.values()])
+    families = _families(everything)
+    free = sorted(_plain(everything) - set(where), key=sp.default_sort_key)
     rng = np.random.default_rng(seed)
     found, attempts, scale = 0, 0, sp.Integer(1)
     while found < n:
@@ -159,7 +200,9 @@ def random_points(symbols, where: Mapping | None, n: int, seed: int):
         point = {s: _draw(s, rng, scale) for s in free}
         if not all(satisfies(point[s], s) for s in free):
             continue
-        values = {k: v.xreplace(point) for k, v in where.items()}
+        point.update({base: _random_sequence(base, rank, rng, scale)
+                      for base, rank in families.items()})
+        values = {k: substitute_point(v, point) for k, v in where.items()}
         if all(satisfies(values[k], k) for k in where):
             found += 1
             yield {**point, **values}
@@ -190,12 +233,22 @@ def _quadrature(expr):
     return expr.replace(lambda e: isinstance(e, sp.Integral), numeric)
 
 
+def substitute_point(expr, point) -> sp.Expr:
+    """``expr`` with the point's values put in: indexed entries first, then symbols."""
+    expr = sp.sympify(expr)
+    sequences = {k: v for k, v in point.items() if isinstance(k, sp.IndexedBase)}
+    if sequences and expr.has(sp.Indexed):
+        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in sequences,
+                            lambda e: sequences[e.base](*e.indices))
+    return expr.xreplace({k: v for k, v in point.items() if not isinstance(k, sp.IndexedBase)})
+
+
 def evaluate(expr, point) -> sp.Expr | None:
     """``expr`` (made ready by :func:`prepare`) at ``point`` to 50 significant digits.
 
     None where it is not a finite number (a pole, or SymPy cannot evaluate it).
     """
-    at = _quadrature(sp.sympify(expr).xreplace(point))
+    at = _quadrature(substitute_point(expr, point))
     try:
         value = sp.N(at, DIGITS + 10)
     except Exception:
