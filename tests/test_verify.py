@@ -637,3 +637,10 @@ def test_indexed_families_are_evaluated_as_whole_random_sequences():
     # False, yet true whenever all entries are equal (or K = 1).
     with pytest.raises(CheckFailed, match="is false"):
         assert_identity(sp.Sum(f[k] ** 2, (k, 1, K)), total**2 / K)
+
+
+def test_undefined_functions_are_evaluated_as_random_functions():
+    f = sp.Function("f", positive=True)
+    Derivation(sp.log(f(a) * f(b))).eq(sp.log(f(a)) + sp.log(f(b)), "f is positive")
+    with pytest.raises(CheckFailed, match="is false"):
+        assert_identity(f(a + b), f(a) + f(b))          # f need not be additive

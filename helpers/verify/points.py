@@ -18,6 +18,7 @@ from typing import Mapping
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 DIGITS = 50
 AGREE = sp.Float(10, DIGITS) ** -35   # relative disagreement allowed at 50 digits
@@ -83,21 +84,37 @@ def declared(symbol: sp.Symbol) -> dict:
     return _FACTS[symbol]
 
 
+_SIGNS = {"positive": lambda v: v > 0, "negative": lambda v: v < 0,
+          "nonnegative": lambda v: v >= 0, "nonpositive": lambda v: v <= 0,
+          "zero": lambda v: v == 0, "nonzero": lambda v: v != 0}
+
+
 def satisfies(value, symbol: sp.Symbol) -> bool:
-    """Whether ``value`` has every assumption declared on ``symbol``."""
+    """Whether ``value`` has every assumption declared on ``symbol``.
+
+    A rational value is judged exactly; any other value by its 50-digit
+    evaluation (SymPy's assumption system can take minutes on a large
+    expression), which must then be real for any sign to hold.
+    """
     facts = declared(symbol)
+    value = sp.sympify(value)
+    if not value.is_Rational:
+        number = evaluate(value, {})
+        if number is None:
+            return False
+        value = number
+        if facts.get("integer") or facts.get("rational") or facts.get("irrational"):
+            return False          # a float cannot be shown to be an integer
     for name in _CHECKED:
         wanted = facts.get(name)
         if wanted is None:
             continue
-        have = getattr(value, "is_" + name)
-        if have is None and name in ("positive", "negative", "nonnegative", "nonpositive",
-                                     "zero", "nonzero", "real"):
-            number = sp.N(value, DIGITS)
-            have = {"positive": number > 0, "negative": number < 0,
-                    "nonnegative": number >= 0, "nonpositive": number <= 0,
-                    "zero": number == 0, "nonzero": number != 0,
-                    "real": number.is_real}[name] if number.is_comparable or name == "real" else None
+        if name in _SIGNS and value.is_Float:
+            have = bool(_SIGNS[name](value))
+        elif name in ("real", "finite") and value.is_Float:
+            have = True
+        else:
+            have = getattr(value, "is_" + name)
         if have is not wanted:
             return False
     return True
@@ -137,16 +154,17 @@ def validate_where(where: Mapping | None) -> dict:
     return result
 
 
-def _random_sequence(base: sp.IndexedBase, rank: int, rng, scale) -> sp.Lambda:
-    """A random function of the indices standing for every entry of ``base``.
+def _random_sequence(base, rank: int, rng, scale) -> sp.Lambda:
+    """A random function standing for every entry of ``base``.
 
     Entries ``f[k]`` of an indexed family are not independent symbols: a sum
     over ``k`` and a single ``f[j]`` must see the same values.  So each family
     gets one random function of its indices, a quadratic (with even powers only
     when the family is positive or non-negative, so that every entry keeps the
-    sign), and each entry is that function at its index.
+    sign), and each entry is that function at its index.  An undefined function
+    ``f(x)`` (``sp.Function("f")``) is treated the same way.
     """
-    label = base.label
+    label = base.label if isinstance(base, sp.IndexedBase) else base
     indices = sp.symbols(f"i0:{rank}", integer=True, cls=sp.Dummy)
     positive = bool(label.is_positive or label.is_nonnegative)
     real = bool(positive or label.is_real)
@@ -166,9 +184,21 @@ def _random_sequence(base: sp.IndexedBase, rank: int, rng, scale) -> sp.Lambda:
     return sp.Lambda(indices, body)
 
 
+def _exact(value):
+    """A where value at a point: finite sums carried out, so it is a plain number if it can be."""
+    if value.has(sp.Sum, sp.Product):
+        try:
+            return value.doit()
+        except Exception:          # SymPy gives up: keep the unevaluated form
+            return value
+    return value
+
+
 def _families(symbols) -> dict:
-    """``{IndexedBase: rank}`` for the indexed entries among ``symbols``."""
-    return {s.base: len(s.indices) for s in symbols if isinstance(s, sp.Indexed)}
+    """``{IndexedBase or undefined function: number of arguments}`` among ``symbols``."""
+    found = {s.base: len(s.indices) for s in symbols if isinstance(s, sp.Indexed)}
+    found.update({s.func: len(s.args) for s in symbols if isinstance(s, AppliedUndef)})
+    return found
 
 
 def _plain(symbols) -> set:
@@ -202,7 +232,7 @@ def random_points(symbols, where: Mapping | None, n: int, seed: int):
             continue
         point.update({base: _random_sequence(base, rank, rng, scale)
                       for base, rank in families.items()})
-        values = {k: substitute_point(v, point) for k, v in where.items()}
+        values = {k: _exact(substitute_point(v, point)) for k, v in where.items()}
         if all(satisfies(values[k], k) for k in where):
             found += 1
             yield {**point, **values}
@@ -236,11 +266,14 @@ def _quadrature(expr):
 def substitute_point(expr, point) -> sp.Expr:
     """``expr`` with the point's values put in: indexed entries first, then symbols."""
     expr = sp.sympify(expr)
-    sequences = {k: v for k, v in point.items() if isinstance(k, sp.IndexedBase)}
+    sequences = {k: v for k, v in point.items() if isinstance(v, sp.Lambda)}
     if sequences and expr.has(sp.Indexed):
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in sequences,
                             lambda e: sequences[e.base](*e.indices))
-    return expr.xreplace({k: v for k, v in point.items() if not isinstance(k, sp.IndexedBase)})
+    if sequences and expr.atoms(AppliedUndef):
+        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func in sequences,
+                            lambda e: sequences[e.func](*e.args))
+    return expr.xreplace({k: v for k, v in point.items() if not isinstance(v, sp.Lambda)})
 
 
 def evaluate(expr, point) -> sp.Expr | None:
@@ -281,7 +314,9 @@ def disagreement(lhs, rhs, point):
 
 
 def symbols_of(*exprs) -> set:
-    return set().union(*[sp.sympify(e).free_symbols for e in exprs])
+    """Free symbols of ``exprs``, with the applications of undefined functions."""
+    exprs = [sp.sympify(e) for e in exprs]
+    return set().union(*[e.free_symbols | e.atoms(AppliedUndef) for e in exprs])
 
 
 def agree_at_points(lhs, rhs, where=None, *, n: int = 3, seed: int = 0):
