@@ -644,3 +644,9 @@ def test_undefined_functions_are_evaluated_as_random_functions():
     Derivation(sp.log(f(a) * f(b))).eq(sp.log(f(a)) + sp.log(f(b)), "f is positive")
     with pytest.raises(CheckFailed, match="is false"):
         assert_identity(f(a + b), f(a) + f(b))          # f need not be additive
+
+
+def test_a_display_that_names_the_expression_is_unread_not_refuted():
+    d = Derivation(a * sp.log(a / b) - a + b, tex="g(a, b)").eq(
+        a * (sp.log(a) - sp.log(b)) - a + b, "log of a ratio")
+    assert d.strength == "stand-in"

@@ -17,6 +17,7 @@ import functools
 import re
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from helpers.verify.points import agree_at_points
 
@@ -76,6 +77,9 @@ def compare(tex: str, expr, *, abbreviate=None) -> tuple[str, str | None]:
         if symbol.name not in by_name:
             return UNREAD, None      # a symbol the check does not know: cannot compare
         rename[symbol] = by_name[symbol.name]
+    known = {f.func.__name__ for f in expr.atoms(AppliedUndef)}
+    if any(f.func.__name__ not in known for f in parsed.atoms(AppliedUndef)):
+        return UNREAD, None          # a name for the expression, such as b(a, c)
     shown = parsed.xreplace(rename).subs(abbreviate)
     if shown.free_symbols - expr.free_symbols:
         return UNREAD, None
