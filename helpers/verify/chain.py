@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from helpers.verify import display, points, tex as texcheck
+from helpers.verify.display import WHAT_LIMIT
 from helpers.verify.registry import CheckFailed, record, validate_label, _PASSED
 from helpers.verify.strength import Check, cap, weakest
 from helpers.verify.symbolic import (Lemma, is_nonnegative, prove_equal, same_names_differ,
@@ -194,8 +195,9 @@ class Derivation:
     def check(self) -> Check:
         """This chain as a ledger record."""
         statement = f"${sp.latex(self.start)} {RELATIONS[self.relation]} {sp.latex(self.end)}$"
-        if len(statement) > 240:
-            statement = f"the {len(self._steps)}-step chain shown ({self.relation})"
+        if len(statement) > WHAT_LIMIT:
+            statement = (f"the chain of {len(self._steps)} steps shown above "
+                         f"(${RELATIONS[self.relation]}$)")
         what = statement + (f", on {self.checked_on}" if self.checked_on else "")
         return Check("derivation", self.strength, what,
                      f"{len(self._steps)} checked steps", self.label)

@@ -12,6 +12,9 @@ from helpers.verify.strength import MEANING, SHOWN
 
 CHECK_TEX = r"{\color{green}\checkmark}"
 LEGEND = "intro.md#how-strongly-each-result-is-checked"
+#: A checked statement longer than this (in LaTeX characters) is described in words
+#: in the report, so that its table fits a phone.
+WHAT_LIMIT = 110
 
 
 def mark(strength: str) -> str:

@@ -8,6 +8,7 @@ from typing import Mapping
 import sympy as sp
 
 from helpers.verify import display
+from helpers.verify.display import WHAT_LIMIT
 from helpers.verify.chain import _expression
 from helpers.verify.points import fixed_values, validate_where
 from helpers.verify.registry import record, validate_label
@@ -38,8 +39,8 @@ def assert_identity(lhs, rhs, *, where: Mapping | None = None, label: str | None
     fixed = fixed_values(where)
     strength = "stand-in" if checked_on or fixed else "proof"
     statement = claim if claim else f"${sp.latex(lhs)} = {sp.latex(rhs)}$"
-    if len(statement) > 240:
-        statement = "the identity shown"
+    if not claim and len(statement) > WHAT_LIMIT:
+        statement = "the identity shown above"
     what = statement + (f", on {checked_on}" if checked_on else "")
     if where:
         what += ", where " + ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in where.items())
