@@ -449,7 +449,7 @@ def test_vh9_a_loose_tolerance_needs_a_reason_and_shows_it():
 def test_a_simplifier_bug_cannot_prove_a_false_identity(monkeypatch):
     # Make SymPy's first rewrite claim every difference is 0: the exact points refute it.
     from helpers.verify import symbolic
-    monkeypatch.setattr(symbolic, "_rewrites", lambda: [("broken", lambda e: sp.Integer(0))])
+    monkeypatch.setattr(symbolic, "_rewrites", lambda: [("broken", lambda e: sp.Integer(0), True)])
     with pytest.raises(CheckFailed, match="is false: at .*'broken' rewrite .* is wrong") as f:
         Derivation(sp.log(a + b)).eq(sp.log(a) + sp.log(b), "broken simplifier")
     assert f.value.refuted

@@ -26,24 +26,25 @@ POINTS = 3
 SEARCH = 24
 
 
-def _rewrites() -> list[tuple[str, Callable[[sp.Expr], sp.Expr]]]:
+def _rewrites() -> list[tuple[str, Callable[[sp.Expr], sp.Expr], bool]]:
     """The targeted rewrites tried, in order, to bring a difference to zero.
 
-    Cheap rewrites come first (most steps of a derivation are a re-ordering or
-    a cancellation), ``simplify`` and its combinations last.
-    ``expand_log`` and ``logcombine`` are used without ``force``: they act only
-    where SymPy knows the arguments are positive, so declare probabilities and
-    variances ``positive=True``.  A rewrite that relied on ``force`` could
-    "prove" ``log(a*b) = log(a) + log(b)`` for negative numbers.
+    Each entry is ``(name, rewrite, cheap)``.  Cheap rewrites come first (most
+    steps of a derivation are a re-ordering or a cancellation), ``simplify``
+    and its combinations last.  ``expand_log`` and ``logcombine`` are used
+    without ``force``: they act only where SymPy knows the arguments are
+    positive, so declare probabilities and variances ``positive=True``.  A
+    rewrite that relied on ``force`` could "prove" ``log(a*b) = log(a) + log(b)``
+    for negative numbers.
     """
     return [
-        ("expand", sp.expand),
-        ("cancel", lambda e: sp.cancel(sp.together(e))),
-        ("expand_log", lambda e: sp.expand(sp.expand_log(sp.powsimp(sp.expand(e))))),
-        ("simplify", sp.simplify),
-        ("expand_log, simplify", lambda e: sp.simplify(sp.expand_log(sp.expand(e)))),
-        ("logcombine", lambda e: sp.simplify(sp.logcombine(e))),
-        ("together", lambda e: sp.simplify(sp.together(sp.expand(e)))),
+        ("expand", sp.expand, True),
+        ("cancel", lambda e: sp.cancel(sp.together(e)), True),
+        ("expand_log", lambda e: sp.expand(sp.expand_log(sp.powsimp(sp.expand(e)))), True),
+        ("expand_log, simplify", lambda e: sp.simplify(sp.expand_log(sp.expand(e))), False),
+        ("simplify", sp.simplify, False),
+        ("logcombine", lambda e: sp.simplify(sp.logcombine(e)), False),
+        ("together", lambda e: sp.simplify(sp.together(sp.expand(e))), False),
     ]
 
 
@@ -61,21 +62,24 @@ def prove_zero(difference, where: Mapping | None = None) -> str | None:
 
     ``where`` (constraints such as ``{q3: 1 - q1 - q2}``) is substituted after
     each rewrite as well as before: substituting first can hide a sign SymPy
-    needs (``1 - q1 - q2`` is not known to be positive, ``q3`` is).
+    needs (``1 - q1 - q2`` is not known to be positive, ``q3`` is).  The
+    expensive rewrites try the substituted form first, where a constraint is
+    given: that is where a proof that needs the constraint succeeds.
     """
     difference = sp.sympify(difference).doit()
     if difference == 0:
         return "direct"
-    substituted = substitute(difference, where) if where else None
-    for name, rewrite in _rewrites():
-        rewritten = _attempt(rewrite, difference)
-        if rewritten == 0:
-            return name
-        if where:
-            if rewritten is not None and _is_zero(substitute(rewritten, where)):
+    forms = [("", difference)]
+    if where:
+        forms.append(("the constraint, then ", substitute(difference, where)))
+    for name, rewrite, cheap in _rewrites():
+        for prefix, form in (forms if cheap else forms[::-1]):
+            rewritten = _attempt(rewrite, form)
+            if rewritten == 0:
+                return prefix + name
+            if where and not prefix and rewritten is not None \
+                    and _is_zero(substitute(rewritten, where)):
                 return f"{name}, then the constraint"
-            if _attempt(rewrite, substituted) == 0:
-                return f"the constraint, then {name}"
     return None
 
 
