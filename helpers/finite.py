@@ -5,12 +5,46 @@ states: its probabilities are SymPy symbols, so every sum is exact.  The
 constraint that they sum to one is a substitution for the last one, which
 :class:`helpers.verify.Derivation` applies (its ``where=``).  For numeric
 checks, random distributions come as NumPy arrays or as exact rationals.
+
+For a proof about *every* number of states, :func:`state_sum` and
+:func:`indexed_weights` give sums ``sum_{k=1}^K`` over a symbolic ``K``: the
+weights are an ``IndexedBase`` of positive numbers and their total is a symbol
+that ``where=`` defines as their sum, so the distribution is ``weights[k] /
+total`` (every distribution on ``K`` states with no zero probability is of
+this form).  Write every indexed quantity with the one index :data:`k`: the
+verifier's exact-point check gives each indexed symbol (``w[k]``, ``w[j]``)
+its own value, so mixing indices would make a true identity fail there.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+
+
+#: The state index and the symbolic number of states of the general stand-in.
+k = sp.Symbol("k", integer=True, positive=True)
+K = sp.Symbol("K", integer=True, positive=True)
+
+
+def state_sum(expr) -> sp.Sum:
+    """``sum_{k=1}^K expr`` over the symbolic number of states :data:`K`."""
+    return sp.Sum(expr, (k, 1, K))
+
+
+def indexed_weights(name: str, total: str) -> tuple[sp.IndexedBase, sp.Symbol, dict]:
+    """Positive weights ``name[k]``, ``k = 1..K``, their total, and its definition.
+
+    Returns ``(weights, total, where)`` with ``where = {total: sum_k weights[k]}``;
+    ``weights[k] / total`` is then a general distribution on ``K`` states.
+    """
+    if not (isinstance(name, str) and name and isinstance(total, str) and total):
+        raise ValueError(f"name and total must be non-empty strings, got {name!r}, {total!r}")
+    if name == total:
+        raise ValueError(f"the weights and their total need different names, got {name!r}")
+    weights = sp.IndexedBase(name, positive=True)
+    symbol = sp.Symbol(total, positive=True)
+    return weights, symbol, {symbol: state_sum(weights[k])}
 
 
 def _check_states(K: int) -> None:

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from helpers.finite import (kl_exact, probability_symbols, random_distributions,
-                            random_rational_distribution)
+from helpers.finite import (K, indexed_weights, k, kl_exact, probability_symbols,
+                            random_distributions, random_rational_distribution,
+                            state_sum)
 
 
 def test_probability_symbols_constraint_sums_to_one():
@@ -27,7 +28,19 @@ def test_random_rational_distribution_is_exact_and_positive():
         assert len(w) == K and sum(w) == 1 and all(v > 0 for v in w)
 
 
+def test_indexed_weights_sum_to_their_total():
+    w, W, where = indexed_weights("w", "W")
+    assert w[k].is_positive and W.is_positive
+    assert where == {W: state_sum(w[k])}
+    # at K = 3 the normalised weights are a distribution: they sum to one
+    total = state_sum(w[k] / W).subs(where).subs(K, 3).doit()
+    assert sp.simplify(total) == 1
+    assert state_sum(w[k]).subs(K, 2).doit() == w[1] + w[2]
+
+
 @pytest.mark.parametrize("call, message", [
+    (lambda: indexed_weights("w", "w"), "different names"),
+    (lambda: indexed_weights("", "W"), "non-empty"),
     (lambda: probability_symbols("p", 1), "K must be"),
     (lambda: random_distributions(np.random.default_rng(0), 0, 3), "n must be"),
     (lambda: random_distributions(np.random.default_rng(0), 5, 3, concentration=0), "concentration"),
