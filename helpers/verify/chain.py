@@ -196,8 +196,8 @@ class Derivation:
         """This chain as a ledger record."""
         statement = f"${sp.latex(self.start)} {RELATIONS[self.relation]} {sp.latex(self.end)}$"
         if len(statement) > WHAT_LIMIT:
-            statement = (f"the chain of {len(self._steps)} steps shown above "
-                         f"(${RELATIONS[self.relation]}$)")
+            steps = "1 step" if len(self._steps) == 1 else f"{len(self._steps)} steps"
+            statement = f"the chain of {steps} shown above (${RELATIONS[self.relation]}$)"
         what = statement + (f", on {self.checked_on}" if self.checked_on else "")
         return Check("derivation", self.strength, what,
                      f"{len(self._steps)} checked steps", self.label)
