@@ -650,3 +650,14 @@ def test_a_display_that_names_the_expression_is_unread_not_refuted():
     d = Derivation(a * sp.log(a / b) - a + b, tex="g(a, b)").eq(
         a * (sp.log(a) - sp.log(b)) - a + b, "log of a ratio")
     assert d.strength == "stand-in"
+
+
+def test_sums_over_several_ranges_are_evaluated():
+    i, j, n = sp.symbols("i j n", integer=True, positive=True)
+    x = sp.IndexedBase("x", real=True)
+    double = sp.Sum(x[i, j], (i, 1, n), (j, 1, n))
+    from helpers.verify.points import agree_at_points
+    assert agree_at_points(double, sp.Sum(sp.Sum(x[i, j], (i, 1, n)), (j, 1, n)), n=3) == (3, None)
+    triangle = sp.Sum(x[i, j], (i, 1, j), (j, 1, n))        # an inner limit depends on j
+    assert agree_at_points(triangle, triangle + 0, n=3) == (3, None)
+    assert agree_at_points(triangle, double, n=3)[1] is not None

@@ -265,18 +265,26 @@ def _quadrature(expr):
 
 
 def _unroll(expr):
-    """Each sum with numeric, finite limits written out term by term (exact, and fast)."""
-    def terms(total):
-        if len(total.limits) != 1:
-            return total
-        variable, low, high = total.limits[0]
+    """Each sum with numeric, finite limits written out term by term (exact, and fast).
+
+    A sum over several ranges (SymPy merges ``Sum(Sum(f, j), k)`` into one) is
+    written out from its outermost range in, so inner limits may depend on
+    outer indices.
+    """
+    def terms(body, limits):
+        if not limits:
+            return body
+        variable, low, high = limits[-1]
         if not (low.is_Integer and high.is_Integer) or high - low > 10_000:
-            return total
-        return sp.Add(*[total.function.xreplace({variable: sp.Integer(i)})
+            return sp.Sum(body, *limits)
+        return sp.Add(*[terms(body.xreplace({variable: sp.Integer(i)}),
+                              [(v, a.xreplace({variable: sp.Integer(i)}),
+                                b.xreplace({variable: sp.Integer(i)})) for v, a, b in limits[:-1]])
                         for i in range(int(low), int(high) + 1)])
     if not expr.has(sp.Sum):
         return expr
-    return expr.replace(lambda e: isinstance(e, sp.Sum), terms)
+    return expr.replace(lambda e: isinstance(e, sp.Sum),
+                        lambda e: terms(e.function, list(e.limits)))
 
 
 def substitute_point(expr, point) -> sp.Expr:
