@@ -28,7 +28,7 @@ K = sp.Symbol("K", integer=True, positive=True)
 
 
 def state_sum(expr) -> sp.Sum:
-    """``sum_{k=1}^K expr`` over the symbolic number of states :data:`K`."""
+    """``sum_{k=1}^K expr`` over the symbolic number of states ``K``."""
     return sp.Sum(expr, (k, 1, K))
 
 

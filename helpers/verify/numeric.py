@@ -1,10 +1,10 @@
 """Checks on numbers: a Monte Carlo mean, deterministic values, an ordering.
 
-Each raises :class:`CheckFailed` (with ``refuted=True``: the numbers disagree)
+Each raises :class:`~helpers.verify.CheckFailed` (with ``refuted=True``: the numbers disagree)
 when the claim fails and ``ValueError`` for a bad argument.  Tolerances are
 bounded so that a check cannot be made vacuous by accident: ``z`` at most
-:data:`MAX_Z` standard errors, ``rtol`` and ``atol`` at most
-:data:`MAX_TOLERANCE` unless a ``reason=`` says in words why a looser one is
+:data:`~helpers.verify.numeric.MAX_Z` standard errors, ``rtol`` and ``atol`` at most
+:data:`~helpers.verify.numeric.MAX_TOLERANCE` unless a ``reason=`` says in words why a looser one is
 right (it is shown beside the check).
 """
 

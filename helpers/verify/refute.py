@@ -1,4 +1,4 @@
-"""Showing that a wrong statement is caught: :func:`assert_fails`."""
+"""Showing that a wrong statement is caught: :func:`~helpers.verify.assert_fails`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from helpers.verify.registry import CheckFailed
 
 @dataclass(frozen=True)
 class Refutation:
-    """A check that failed on purpose, as :func:`assert_fails` returns it."""
+    """A check that failed on purpose, as :func:`~helpers.verify.assert_fails` returns it."""
 
     claim: str
     message: str

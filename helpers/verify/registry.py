@@ -1,6 +1,6 @@
 """The record of every passed check, and of the equation labels they verify.
 
-Checks register themselves as they pass; :func:`checked_labels` gives, for each
+Checks register themselves as they pass; :func:`~helpers.verify.checked_labels` gives, for each
 label, the :class:`~helpers.verify.strength.Check` records that verified it,
 and :func:`helpers.verify.report` compares them with the labels a chapter's
 text defines.

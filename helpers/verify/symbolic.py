@@ -6,7 +6,7 @@
   assumptions (:mod:`helpers.verify.points`), so that a simplifier bug cannot
   prove a false identity.  A failure says whether it is a refutation (a point
   where the sides differ) or only SymPy's incompleteness.
-- :func:`is_nonnegative` decides ``expr >= 0`` by SymPy's sign rules, with two
+- :func:`~helpers.verify.symbolic.is_nonnegative` decides ``expr >= 0`` by SymPy's sign rules, with two
   extra kinds of atom: an integral of a non-negative integrand over an ordered
   interval, and an application of a proven lemma inside its domain.
 """

@@ -1,6 +1,6 @@
 """A chapter's closing report: every labelled result, its strength, what was checked.
 
-:func:`report` compares the equations a chapter's text labels with the checks
+:func:`~helpers.verify.report` compares the equations a chapter's text labels with the checks
 that ran.  It fails when a labelled result has no passing check, when a check
 names a label the chapter does not define, or when a check claims to verify a
 *definition* (a display in a ``{prf:definition}`` or written with ``:=``):
