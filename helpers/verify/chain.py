@@ -355,14 +355,30 @@ class Derivation:
 
     # ---- display -----------------------------------------------------------
 
+    def _lines(self, expr, tex: str) -> list[str]:
+        """A formula of the chain in lines: SymPy's own rendering is broken between terms."""
+        if tex != self._latex(expr):
+            return [tex]                      # hand-written: kept whole
+        shown = expr.subs({value: name for name, value in self.abbreviate.items()})
+        return display.lines(shown, width=display.LINE)
+
     def latex(self) -> str:
-        """The chain as an ``alignedat`` block, reasons and check marks at the right."""
-        lines = []
+        """The chain as an ``alignedat`` block, reasons and check marks at the right.
+
+        A long formula is broken between its terms onto continuation lines.
+        """
+        rows = []
+        start = self._lines(self.start, self.tex)
+        if len(start) > 1:                    # a long start gets its own lines
+            rows += [f" &{'' if i == 0 else chr(92) + 'quad '}{line} &&"
+                     for i, line in enumerate(start)]
         for i, step in enumerate(self._steps):
-            left = self.tex if i == 0 else ""
-            lines.append(f"{left} &{RELATIONS[step.relation]} {step.tex} "
-                         f"&\\qquad& {display.reason_tex(step.reason)} \\; {display.CHECK_TEX}")
-        return "\\begin{alignedat}{2}\n" + " \\\\\n".join(lines) + "\n\\end{alignedat}"
+            left = start[0] if i == 0 and len(start) == 1 else ""
+            parts = self._lines(step.expr, step.tex)
+            rows.append(f"{left} &{RELATIONS[step.relation]} {parts[0]} "
+                        f"&\\qquad& {display.reason_tex(step.reason)} \\; {display.CHECK_TEX}")
+            rows += [f" &\\quad {part} &&" for part in parts[1:]]
+        return "\\begin{alignedat}{2}\n" + " \\\\\n".join(rows) + "\n\\end{alignedat}"
 
     def _repr_markdown_(self) -> str:
         notes = [f"checked on {self.checked_on}"] if self.checked_on else []

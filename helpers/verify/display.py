@@ -49,6 +49,20 @@ def math_block(body: str) -> str:
     return f"$$\n{body}\n$$\n"
 
 
+def stacked(*parts: list[str], relations: tuple[str, ...] = ()) -> str:
+    """Sides of a relation, each broken into lines, as one left-aligned ``aligned`` block.
+
+    ``parts[0]`` is the left side's lines; each later part is preceded by its
+    relation (``=``, ``\\ge``, ...) from ``relations``.
+    """
+    rows = []
+    for i, part in enumerate(parts):
+        for j, line in enumerate(part):
+            lead = relations[i - 1] + " " if i and j == 0 else (r"\quad " if j else "")
+            rows.append(f"&{lead}{line}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
 def footer(strength: str, label: str | None, notes: list[str]) -> str:
     """The line under a check: its mark, the equation it verifies, and how it was checked."""
     head = mark(strength)
@@ -56,3 +70,54 @@ def footer(strength: str, label: str | None, notes: list[str]) -> str:
         head += f" {equation(label)}"
     text = "; ".join(notes)
     return f"\n<small>{head}: {text}.</small>\n" if text else f"\n<small>{head}</small>\n"
+
+
+#: A step of a chain longer than this many LaTeX characters is broken into lines
+#: (LaTeX source runs about twice as long as the rendered formula).
+LINE = 90
+
+
+def _signed_terms(expr):
+    """The terms of ``expr`` as (sign, LaTeX of the term without its sign)."""
+    import sympy as sp
+    terms = expr.as_ordered_terms() if isinstance(expr, sp.Add) else (expr,)
+    out = []
+    for term in terms:
+        negative = term.could_extract_minus_sign()
+        out.append(("-" if negative else "+", sp.latex(-term if negative else term)))
+    return out
+
+
+def lines(expr, width: int = LINE, shown: str | None = None) -> list[str]:
+    """``expr`` in LaTeX, broken between terms into lines of about ``width`` characters.
+
+    The first line carries no leading ``+``; each later line starts with its
+    sign.  A hand-written ``shown`` display is kept whole (it cannot be split
+    safely), and so is a single term.
+    """
+    import sympy as sp
+    whole = shown if shown is not None else sp.latex(expr)
+    if shown is not None or len(whole) <= width or not isinstance(expr, sp.Add):
+        return [whole]
+    result, current = [], ""
+    for i, (sign, term) in enumerate(_signed_terms(expr)):
+        piece = (("- " if sign == "-" else "") if i == 0 else f" {sign} ") + term
+        if current and len(current) + len(piece) > width:
+            result.append(current)
+            current = piece.strip()
+            if not current.startswith(("-", "+")):
+                current = "+ " + current
+        else:
+            current += piece
+    result.append(current)
+    return result
+
+
+def short_math(text: str, width: int = 70) -> str:
+    """``text`` with each ``$...$`` longer than ``width`` replaced by words (for tables)."""
+    parts = text.split("$")
+    if len(parts) % 2 == 0:
+        return text
+    return "".join(f"${p}$" if i % 2 and len(p) <= width else
+                   ("(the formula shown above)" if i % 2 else p)
+                   for i, p in enumerate(parts))

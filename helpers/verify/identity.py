@@ -69,7 +69,12 @@ class Identity:
                                               for k, v in self.where))
         if self.claim:
             return display.footer(self.strength, self.label, notes + [f"{self.claim}, {proof}"])
-        body = f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"
+        wide = 2 * display.LINE              # no reason column beside an identity
+        left, right = display.lines(self.lhs, wide), display.lines(self.rhs, wide)
+        if len(left) == 1 and len(right) == 1 and len(left[0] + right[0]) <= wide:
+            body = f"{left[0]} = {right[0]}"
+        else:
+            body = display.stacked(left, right, relations=("=",))
         return display.math_block(body) + display.footer(self.strength, self.label,
                                                          notes + [proof])
 

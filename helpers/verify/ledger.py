@@ -68,10 +68,8 @@ class Report:
                       f"{named}.", ""]
         lines += ["| equation | strength | what was checked |", "|---|---|---|"]
         for result in self.results:
-            whats = [_cell(c.what) + ("" if len(result.checks) == 1 else f" ({c.strength})")
-                     for c in result.checks]
             lines.append(f"| {display.equation(result.label)} | {display.mark(result.strength)} "
-                         f"| {'; '.join(dict.fromkeys(whats))} |")
+                         f"| {_what(result)} |")
         payload = json.dumps(self.ledger(), ensure_ascii=True).replace("--", "-\\u002d")
         return "\n".join(lines) + f"\n\n<!-- {LEDGER_TAG} {payload} -->\n"
 
@@ -82,7 +80,22 @@ class Report:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", r"\|").replace("\n", " ")
+    return display.short_math(text).replace("|", r"\|").replace("\n", " ")
+
+
+def _what(result: Result) -> str:
+    """What the strongest checks of a result checked, and a count of the others."""
+    best = [c for c in result.checks if c.strength == result.strength]
+    shown = "; ".join(dict.fromkeys(_cell(c.what) for c in best[:2]))
+    if len(best) > 2:
+        shown += f" (and {len(best) - 2} more)"
+    others = {}
+    for check in result.checks:
+        if check.strength != result.strength:
+            others[check.strength] = others.get(check.strength, 0) + 1
+    if others:
+        shown += "; also " + ", ".join(f"{n} {SHOWN[s]}" for s, n in others.items())
+    return shown
 
 
 def report(chapter: str) -> Report:
