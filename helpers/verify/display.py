@@ -97,7 +97,17 @@ def lines(expr, width: int = LINE, shown: str | None = None) -> list[str]:
     """
     import sympy as sp
     whole = shown if shown is not None else sp.latex(expr)
-    if shown is not None or len(whole) <= width or not isinstance(expr, sp.Add):
+    if shown is not None or len(whole) <= width:
+        return [whole]
+    if isinstance(expr, sp.Sum) and isinstance(expr.function, sp.Add):
+        body = sp.Dummy("body")             # the sum sign, then its long summand in lines
+        head = sp.latex(sp.Sum(body, *expr.limits)).replace(sp.latex(body), "").strip()
+        inner = lines(expr.function, width)
+        if len(inner) > 1:
+            inner[0] = head + r" \Bigl(" + inner[0]
+            inner[-1] += r" \Bigr)"
+            return inner
+    if not isinstance(expr, sp.Add):
         return [whole]
     result, current = [], ""
     for i, (sign, term) in enumerate(_signed_terms(expr)):

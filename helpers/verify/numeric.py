@@ -19,8 +19,11 @@ from helpers.verify import display
 from helpers.verify.registry import CheckFailed, record, validate_label
 from helpers.verify.strength import Check
 
+#: The most standard errors a Monte Carlo check may allow.
 MAX_Z = 6.0
+#: The loosest rtol or atol allowed without a ``reason=``.
 MAX_TOLERANCE = 1e-3
+#: The fewest draws a Monte Carlo check accepts.
 MIN_DRAWS = 30
 
 

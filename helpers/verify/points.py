@@ -239,6 +239,13 @@ def random_points(symbols, where: Mapping | None, n: int, seed: int):
             yield {**point, **values}
 
 
+def _mp(limit):
+    """An integral's limit as an mpmath number (infinite limits included)."""
+    if limit in (sp.oo, -sp.oo):
+        return mpmath.inf if limit == sp.oo else -mpmath.inf
+    return mpmath.mpmathify(sp.N(limit, QUADRATURE_DIGITS))
+
+
 def _quadrature(expr):
     """Each definite integral with numeric limits replaced by mpmath's quadrature of it.
 
@@ -254,8 +261,7 @@ def _quadrature(expr):
         with mpmath.workdps(QUADRATURE_DIGITS):
             try:
                 value = mpmath.quad(sp.lambdify(variable, body, "mpmath"),
-                                    [mpmath.mpmathify(sp.N(low, QUADRATURE_DIGITS)),
-                                     mpmath.mpmathify(sp.N(high, QUADRATURE_DIGITS))])
+                                    [_mp(low), _mp(high)])
             except (TypeError, ValueError, ZeroDivisionError, OverflowError):
                 return integral
             return sp.Float(value, DIGITS + 10) if mpmath.isfinite(value) else sp.nan

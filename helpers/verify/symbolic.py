@@ -6,7 +6,7 @@
   assumptions (:mod:`helpers.verify.points`), so that a simplifier bug cannot
   prove a false identity.  A failure says whether it is a refutation (a point
   where the sides differ) or only SymPy's incompleteness.
-- :func:`~helpers.verify.symbolic.is_nonnegative` decides ``expr >= 0`` by SymPy's sign rules, with two
+- :func:`~helpers.verify.is_nonnegative` decides ``expr >= 0`` by SymPy's sign rules, with two
   extra kinds of atom: an integral of a non-negative integrand over an ordered
   interval, and an application of a proven lemma inside its domain.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from helpers.verify.points import agree_at_points, validate_where
 from helpers.verify.registry import CheckFailed
@@ -66,7 +67,7 @@ def prove_zero(difference, where: Mapping | None = None) -> str | None:
     expensive rewrites try the substituted form first, where a constraint is
     given: that is where a proof that needs the constraint succeeds.
     """
-    difference = sp.sympify(difference).doit()
+    difference = _carry_out(sp.sympify(difference))
     if difference == 0:
         return "direct"
     forms = [("", difference)]
@@ -81,6 +82,13 @@ def prove_zero(difference, where: Mapping | None = None) -> str | None:
                     and _is_zero(substitute(rewritten, where)):
                 return f"{name}, then the constraint"
     return None
+
+
+def _carry_out(expr):
+    """``expr.doit()``, except integrals of undefined functions (SymPy would try for minutes)."""
+    expr = expr.doit(integrals=False)
+    return expr.replace(lambda e: isinstance(e, sp.Integral) and not e.atoms(AppliedUndef),
+                        lambda e: e.doit())
 
 
 def _attempt(rewrite, expr):
