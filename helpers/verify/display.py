@@ -129,5 +129,5 @@ def short_math(text: str, width: int = 70) -> str:
     if len(parts) % 2 == 0:
         return text
     return "".join(f"${p}$" if i % 2 and len(p) <= width else
-                   ("(the formula shown above)" if i % 2 else p)
+                   ("the formula as displayed" if i % 2 else p)
                    for i, p in enumerate(parts))
