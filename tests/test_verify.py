@@ -661,3 +661,19 @@ def test_sums_over_several_ranges_are_evaluated():
     triangle = sp.Sum(x[i, j], (i, 1, j), (j, 1, n))        # an inner limit depends on j
     assert agree_at_points(triangle, triangle + 0, n=3) == (3, None)
     assert agree_at_points(triangle, double, n=3)[1] is not None
+
+
+def test_a_narrow_peak_far_from_zero_is_not_missed_by_the_quadrature():
+    z = sp.Symbol("z", real=True)
+    peak = sp.exp(-(z - 9) ** 2 / (2 * sp.Rational(1, 100))) / sp.sqrt(2 * sp.pi / 100)
+    from helpers.verify.points import agree_at_points
+    # The integral is 1; a quadrature that missed the peak would call it 0.
+    assert agree_at_points(sp.Integral(peak, (z, -sp.oo, sp.oo)), 1, n=1) == (1, None)
+    assert agree_at_points(sp.Integral(peak, (z, -sp.oo, sp.oo)), 0, n=1)[1] is not None
+
+
+def test_derivatives_of_an_undefined_function_are_evaluated():
+    f = sp.Function("f", real=True)
+    from helpers.verify.points import agree_at_points
+    assert agree_at_points(sp.Derivative(f(a * b), a), b * f(a * b).diff(a) / b, n=2) == (2, None)
+    assert agree_at_points(sp.Derivative(f(a**2), a), f(a**2).diff(a) * 2, n=2)[1] is not None
