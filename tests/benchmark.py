@@ -2,6 +2,7 @@
 
     python tests/benchmark.py              # every chapter
     python tests/benchmark.py vae.md       # some chapters
+    python tests/benchmark.py --cold       # without remembered proofs (as in CI)
 
 For each chapter, in a fresh kernel: the *floor* (kernel start plus the
 chapter's setup cell, its first code cell), the *total* (kernel start plus
@@ -9,8 +10,12 @@ every cell), their ratio, and the slowest cell.  The targets are a ratio of
 at most 3 (8 for the VAE chapter, which trains and integrates a network) and
 no cell slower than 2 s except where a chapter states why (training, grids).
 Run it on an otherwise idle machine: the chapters run one after another.
+By default SymPy's proofs remembered from earlier runs are reused, as when a
+reader reruns a chapter (:mod:`helpers.verify.proof_cache`); ``--cold``
+proves everything afresh, as CI does.
 """
 
+import os
 import sys
 
 from chapter_run import chapters, run_chapter
@@ -34,4 +39,8 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    arguments = sys.argv[1:]
+    if "--cold" in arguments:
+        arguments.remove("--cold")
+        os.environ["ELBO_PROOF_CACHE"] = "off"      # the kernels inherit it
+    main(arguments)

@@ -15,7 +15,9 @@ r = sp.Symbol("r")
 
 
 @pytest.fixture(autouse=True)
-def empty_registry():
+def empty_registry(monkeypatch):
+    # Unit tests prove everything afresh (and a test's broken prover must not be remembered).
+    monkeypatch.setenv("ELBO_PROOF_CACHE", "off")
     verify.clear_registry()
     yield
     verify.clear_registry()
@@ -677,3 +679,18 @@ def test_derivatives_of_an_undefined_function_are_evaluated():
     from helpers.verify.points import agree_at_points
     assert agree_at_points(sp.Derivative(f(a * b), a), b * f(a * b).diff(a) / b, n=2) == (2, None)
     assert agree_at_points(sp.Derivative(f(a**2), a), f(a**2).diff(a) * 2, n=2)[1] is not None
+
+
+def test_remembered_proofs_are_reused_only_for_the_same_obligation(tmp_path, monkeypatch):
+    from helpers.verify import proof_cache
+    monkeypatch.setenv("ELBO_PROOF_CACHE", str(tmp_path / "cache.jsonl"))
+    monkeypatch.setattr(proof_cache, "_MEMORY", None)
+    first = Derivation(sp.log(a * b)).eq(sp.log(a) + sp.log(b), "product").steps[0].how
+    again = Derivation(sp.log(a * b)).eq(sp.log(a) + sp.log(b), "product").steps[0].how
+    assert "remembered" not in first and "remembered" in again
+    assert "exact at 3 random points" in again            # the second check always runs
+    other = Derivation(sp.log(a * b)).eq(sp.log(b) + sp.log(a) + 0 * a, "other order")
+    with pytest.raises(CheckFailed):                        # a false step is never remembered
+        Derivation(sp.log(a + b)).eq(sp.log(a) + sp.log(b), "wrong")
+    assert len((tmp_path / "cache.jsonl").read_text().splitlines()) == 1 + (
+        "remembered" not in other.steps[0].how)

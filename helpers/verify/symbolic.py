@@ -59,6 +59,20 @@ def _is_zero(expr) -> bool:
 
 
 def prove_zero(difference, where: Mapping | None = None) -> str | None:
+    """As :func:`search_zero`, remembered across runs (:mod:`~helpers.verify.proof_cache`)."""
+    from helpers.verify import proof_cache
+    difference = sp.sympify(difference)
+    cache_key = proof_cache.key(difference, where)
+    remembered = proof_cache.lookup(cache_key)
+    if remembered is not None:
+        return remembered + " (remembered)"
+    method = search_zero(difference, where)
+    if method is not None:
+        proof_cache.store(cache_key, method)
+    return method
+
+
+def search_zero(difference, where: Mapping | None = None) -> str | None:
     """Name of the first rewrite that turns ``difference`` into exactly 0, or None.
 
     ``where`` (constraints such as ``{q3: 1 - q1 - q2}``) is substituted after
