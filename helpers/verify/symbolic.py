@@ -59,7 +59,7 @@ def _is_zero(expr) -> bool:
 
 
 def prove_zero(difference, where: Mapping | None = None) -> str | None:
-    """As :func:`search_zero`, remembered across runs (:mod:`~helpers.verify.proof_cache`)."""
+    """As :func:`~helpers.verify.symbolic.search_zero`, remembered across runs (:mod:`~helpers.verify.proof_cache`)."""
     from helpers.verify import proof_cache
     difference = sp.sympify(difference)
     cache_key = proof_cache.key(difference, where)
