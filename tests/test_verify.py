@@ -694,3 +694,24 @@ def test_remembered_proofs_are_reused_only_for_the_same_obligation(tmp_path, mon
         Derivation(sp.log(a + b)).eq(sp.log(a) + sp.log(b), "wrong")
     assert len((tmp_path / "cache.jsonl").read_text().splitlines()) == 1 + (
         "remembered" not in other.steps[0].how)
+
+
+def test_a_display_that_agrees_only_at_the_drawn_points_is_not_read_as_proof():
+    # exp(-1e10 x^2) is below 1e-35 at every drawn point but is 1 at x = 0.
+    d = Derivation(x + x).eq(2 * x, "collect", tex=r"2 x + \exp(-10000000000 x^{2})")
+    assert d.strength == "stand-in" and "checked as $2 x$" in d._repr_markdown_()
+    tiny = Derivation(x + x).eq(2 * x, "collect", tex=r"2 x + \frac{1}{10^{40}}")
+    assert tiny.strength == "stand-in"
+
+
+def test_a_constant_written_with_a_symbol_is_a_special_value():
+    z_ = sp.Symbol("z")
+    trig = {z_: sp.sin(y) ** 2 + sp.cos(y) ** 2}          # z = 1
+    assert assert_identity(z_**2, z_, where=trig).strength == "stand-in"
+    d = Derivation(z_**2, where=trig).eq(z_, "z^2 = z").qed("eq-a2")
+    assert d.strength == "stand-in" and "where" in d.check().what
+
+
+def test_a_wrong_display_is_not_a_refutation_of_the_mathematics():
+    with pytest.raises(CheckFailed, match="not refuted"):
+        assert_fails("x + x = 2x", lambda: Derivation(x + x).eq(2 * x, "r", tex="3x"))

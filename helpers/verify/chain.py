@@ -87,6 +87,7 @@ class Derivation:
         if checked_on is not None and (not isinstance(checked_on, str) or not checked_on.strip()):
             raise ValueError(f"checked_on must name the special case in words, got {checked_on!r}")
         self.checked_on = checked_on
+        self._fixed = points.fixed_values(self.where)    # symbols set to a number
         self._steps: list[Step] = []
         self.label: str | None = None
         self._closed = False
@@ -130,7 +131,7 @@ class Derivation:
         if not self._steps:
             raise ValueError("a derivation with no steps has no strength")
         strength = weakest(s.strength for s in self._steps)
-        special = self.checked_on or points.fixed_values(self.where)
+        special = self.checked_on or self._fixed
         if special or not self._start_read or not all(s.display_read for s in self._steps):
             strength = cap(strength, "stand-in")
         return strength
@@ -199,6 +200,9 @@ class Derivation:
             steps = "1 step" if len(self._steps) == 1 else f"{len(self._steps)} steps"
             statement = f"the chain of {steps} shown above (${RELATIONS[self.relation]}$)"
         what = statement + (f", on {self.checked_on}" if self.checked_on else "")
+        if self.where:
+            what += ", where " + ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$"
+                                           for k, v in self.where.items())
         return Check("derivation", self.strength, what,
                      f"{len(self._steps)} checked steps", self.label)
 
@@ -255,7 +259,8 @@ class Derivation:
             raise ValueError(f"tex must be a non-empty LaTeX string, got {tex!r}")
         verdict, why = texcheck.compare(tex, substitute(expr, {}), abbreviate=self.abbreviate)
         if verdict == "differs":
-            raise CheckFailed(f"{what} is displayed as something else: {why}", refuted=True)
+            # A wrong display, not evidence that the mathematics is false: no refutation.
+            raise CheckFailed(f"{what} is displayed as something else: {why}")
         return tex, verdict == texcheck.MATCHES
 
     def _latex(self, expr) -> str:

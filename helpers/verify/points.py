@@ -122,8 +122,23 @@ def satisfies(value, symbol: sp.Symbol) -> bool:
 
 
 def fixed_values(where: Mapping | None) -> list:
-    """The symbols that ``where`` sets to a number: a check under them is a special case."""
-    return [k for k, v in (where or {}).items() if not sp.sympify(v).free_symbols]
+    """The symbols that ``where`` sets to a number: a check under them is a special case.
+
+    A value counts as a number when it has no free symbols, or when it takes
+    the same value at two random points (``sin(y)**2 + cos(y)**2`` is the
+    number 1 written with a symbol).
+    """
+    fixed = []
+    for key, value in (where or {}).items():
+        value = sp.sympify(value)
+        if not value.free_symbols:
+            fixed.append(key)
+            continue
+        values = [evaluate(prepare(value), p) for p in
+                  random_points(symbols_of(value), None, 2, seed=11)]
+        if None not in values and abs(values[0] - values[1]) <= AGREE * max(abs(values[0]), 1):
+            fixed.append(key)
+    return fixed
 
 
 def validate_where(where: Mapping | None) -> dict:

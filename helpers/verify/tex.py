@@ -90,4 +90,9 @@ def compare(tex: str, expr, *, abbreviate=None) -> tuple[str, str | None]:
     if counter is not None:
         return "differs", f"the display ${tex}$ reads as {sp.sstr(shown)}, but the check is on " \
                           f"{sp.sstr(expr)}: {counter}"
-    return (MATCHES, None) if agreed else (UNREAD, None)
+    # Agreement at points is evidence, not a proof that the display is the expression:
+    # a term that is tiny at every drawn point would pass.  SymPy must prove it too.
+    from helpers.verify.symbolic import prove_zero
+    if not agreed or prove_zero(shown - expr) is None:
+        return UNREAD, None
+    return MATCHES, None
