@@ -18,6 +18,7 @@ import numpy as np
 from helpers.verify import display
 from helpers.verify.registry import CheckFailed, record, validate_label
 from helpers.verify.strength import Check
+from helpers.validation import real_array
 
 #: The most standard errors a Monte Carlo check may allow.
 MAX_Z = 6.0
@@ -44,14 +45,10 @@ class NumericCheck:
 
 
 def _finite_array(name: str, value) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    """The book's shared check (finite reals), and not empty: nothing to compare checks nothing."""
+    array = real_array(name, value)
     if array.size == 0:
         raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got non-finite entries (nan or inf)")
     return array
 
 
