@@ -62,9 +62,15 @@ def test_every_labelled_equation_has_a_check(page):
 @pytest.mark.parametrize("page", [p for p in CHAPTERS if equation_labels(p)],
                          ids=lambda p: p.name)
 def test_chapter_ends_with_its_verification_report(page):
-    cells = [c for c in jupytext.read(page).cells if c.cell_type == "code"]
-    assert cells and cells[-1].source.strip() == f'report("{page.name}")', (
-        f"the last code cell of {page.name} must be report(\"{page.name}\")")
+    """The report closes the chapter's material; only the Exercises section follows it."""
+    cells = jupytext.read(page).cells
+    heading = [i for i, c in enumerate(cells)
+               if c.cell_type == "markdown" and "\n## Exercises\n" in "\n" + c.source + "\n"]
+    material = cells[:heading[0]] if heading else cells
+    code = [c for c in material if c.cell_type == "code"]
+    assert code and code[-1].source.strip() == f'report("{page.name}")', (
+        f"the last code cell of {page.name} before its exercises must be "
+        f"report(\"{page.name}\")")
 
 
 def test_labels_are_unique_across_the_book():
