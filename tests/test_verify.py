@@ -681,19 +681,41 @@ def test_derivatives_of_an_undefined_function_are_evaluated():
     assert agree_at_points(sp.Derivative(f(a**2), a), f(a**2).diff(a) * 2, n=2)[1] is not None
 
 
-def test_remembered_proofs_are_reused_only_for_the_same_obligation(tmp_path, monkeypatch):
+def test_remembered_checks_are_reused_only_for_the_same_obligation(tmp_path, monkeypatch):
     from helpers.verify import proof_cache
-    monkeypatch.setenv("ELBO_PROOF_CACHE", str(tmp_path / "cache.jsonl"))
+    cache = tmp_path / "cache.jsonl"
+    monkeypatch.setenv("ELBO_PROOF_CACHE", str(cache))
     monkeypatch.setattr(proof_cache, "_MEMORY", None)
     first = Derivation(sp.log(a * b)).eq(sp.log(a) + sp.log(b), "product").steps[0].how
     again = Derivation(sp.log(a * b)).eq(sp.log(a) + sp.log(b), "product").steps[0].how
-    assert "remembered" not in first and "remembered" in again
-    assert "exact at 3 random points" in again            # the second check always runs
-    other = Derivation(sp.log(a * b)).eq(sp.log(b) + sp.log(a) + 0 * a, "other order")
+    assert "remembered" not in first and again == first + " (remembered)"
+    other = Derivation(sp.log(a * b)).eq(sp.log(a**2) / 2 + sp.log(b), "another")
+    assert "remembered" not in other.steps[0].how
+    positive_a = sp.Symbol("a", negative=True)         # other assumptions: another obligation
+    assert "remembered" not in Derivation(positive_a**2).eq(positive_a * positive_a,
+                                                            "square").steps[0].how
+    def checks():
+        import json
+        entries = [json.loads(line)["value"] for line in cache.read_text().splitlines()]
+        return [e for e in entries if isinstance(e, str) and e.startswith("SymPy")]
+    assert len(checks()) == 3
     with pytest.raises(CheckFailed):                        # a false step is never remembered
         Derivation(sp.log(a + b)).eq(sp.log(a) + sp.log(b), "wrong")
-    assert len((tmp_path / "cache.jsonl").read_text().splitlines()) == 1 + (
-        "remembered" not in other.steps[0].how)
+    assert len(checks()) == 3
+
+
+def test_a_remembered_check_depends_on_what_a_lemma_stands_for(tmp_path, monkeypatch):
+    from helpers.verify import proof_cache
+    from helpers.verify.symbolic import Lemma
+    monkeypatch.setenv("ELBO_PROOF_CACHE", str(tmp_path / "cache.jsonl"))
+    monkeypatch.setattr(proof_cache, "_MEMORY", None)
+    t = sp.Symbol("t", positive=True)
+    square = type("g", (Lemma,), {"nargs": 1, "body": t**2, "variable": t})
+    cube = type("g", (Lemma,), {"nargs": 1, "body": t**3, "variable": t})
+    assert proof_cache.key("equal", square(a), a**2) != proof_cache.key("equal", cube(a), a**2)
+    assert "remembered" not in Derivation(square(a)).eq(a**2, "its body").steps[0].how
+    with pytest.raises(CheckFailed, match="is false"):     # the same name, another body
+        Derivation(cube(a)).eq(a**2, "its body")
 
 
 def test_a_display_that_agrees_only_at_the_drawn_points_is_not_read_as_proof():

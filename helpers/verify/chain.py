@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from helpers.verify import display, points, tex as texcheck
+from helpers.verify import display, points, proof_cache, tex as texcheck
 from helpers.verify.display import WHAT_LIMIT
 from helpers.verify.registry import CheckFailed, record, validate_label, _PASSED
 from helpers.verify.strength import Check, cap, weakest
@@ -58,6 +58,12 @@ def _expression(value, name: str) -> sp.Expr:
     if expr.has(sp.nan, sp.zoo):
         raise ValueError(f"{name} is not a number: {sp.sstr(expr)}")
     return expr
+
+
+@proof_cache.remembered("sign", keep=lambda negative: negative is None)
+def _sign_at_points(value, where, strict: str):
+    """A point where a certificate is negative (zero if ``strict``), or None: remembered when None."""
+    return points.sign_at_points(value, where, strict=bool(strict))
 
 
 class Derivation:
@@ -195,7 +201,8 @@ class Derivation:
 
     def check(self) -> Check:
         """This chain as a ledger record."""
-        statement = f"${sp.latex(self.start)} {RELATIONS[self.relation]} {sp.latex(self.end)}$"
+        statement = (f"${display.latex(self.start)} {RELATIONS[self.relation]} "
+                     f"{display.latex(self.end)}$")
         if len(statement) > WHAT_LIMIT:
             steps = "1 step" if len(self._steps) == 1 else f"{len(self._steps)} steps"
             statement = f"the chain of {steps} shown above (${RELATIONS[self.relation]}$)"
@@ -265,7 +272,7 @@ class Derivation:
 
     def _latex(self, expr) -> str:
         shown = expr.subs({value: name for name, value in self.abbreviate.items()})
-        return sp.latex(shown)
+        return display.latex(shown)
 
     def _inequality(self, relation, expr, reason, tex, certificate, instances, n, seed):
         expr = self._new(expr, reason)
@@ -302,7 +309,7 @@ class Derivation:
                            f"the certificate {sp.sstr(value)} is not shown to be {sign}")
             why = "sign rules"
         try:
-            negative = points.sign_at_points(value, self.where, strict=strict)
+            negative = _sign_at_points(value, self.where, "strict" if strict else "")
         except points.NoPoint as err:
             raise ValueError(str(err)) from None
         if negative is not None:

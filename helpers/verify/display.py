@@ -8,6 +8,7 @@ written as ``{eq}`` roles, which the book renders as the equation's number.
 
 from __future__ import annotations
 
+from helpers.verify import proof_cache
 from helpers.verify.strength import MEANING, SHOWN
 
 CHECK_TEX = r"{\color{green}\checkmark}"
@@ -88,6 +89,13 @@ def _signed_terms(expr):
     return out
 
 
+@proof_cache.remembered("latex")
+def latex(expr) -> str:
+    """SymPy's LaTeX of ``expr`` (remembered across runs: printing a long formula is slow)."""
+    import sympy as sp
+    return sp.latex(expr)
+
+
 def lines(expr, width: int = LINE, shown: str | None = None) -> list[str]:
     """``expr`` in LaTeX, broken between terms into lines of about ``width`` characters.
 
@@ -95,10 +103,18 @@ def lines(expr, width: int = LINE, shown: str | None = None) -> list[str]:
     sign.  A hand-written ``shown`` display is kept whole (it cannot be split
     safely), and so is a single term.
     """
+    if shown is not None:
+        return [shown]
+    return list(_lines(expr, str(width)))
+
+
+@proof_cache.remembered("lines")
+def _lines(expr, width: str) -> tuple:
     import sympy as sp
-    whole = shown if shown is not None else sp.latex(expr)
-    if shown is not None or len(whole) <= width:
-        return [whole]
+    width = int(width)
+    whole = latex(expr)
+    if len(whole) <= width:
+        return (whole,)
     if isinstance(expr, sp.Sum) and isinstance(expr.function, sp.Add):
         body = sp.Dummy("body")             # the sum sign, then its long summand in lines
         head = sp.latex(sp.Sum(body, *expr.limits)).replace(sp.latex(body), "").strip()
@@ -106,9 +122,9 @@ def lines(expr, width: int = LINE, shown: str | None = None) -> list[str]:
         if len(inner) > 1:
             inner[0] = head + r" \Bigl(" + inner[0]
             inner[-1] += r" \Bigr)"
-            return inner
+            return tuple(inner)
     if not isinstance(expr, sp.Add):
-        return [whole]
+        return (whole,)
     result, current = [], ""
     for i, (sign, term) in enumerate(_signed_terms(expr)):
         piece = (("- " if sign == "-" else "") if i == 0 else f" {sign} ") + term
@@ -120,7 +136,7 @@ def lines(expr, width: int = LINE, shown: str | None = None) -> list[str]:
         else:
             current += piece
     result.append(current)
-    return result
+    return tuple(result)
 
 
 def short_math(text: str, width: int = 70) -> str:

@@ -62,7 +62,7 @@ def prove_zero(difference, where: Mapping | None = None) -> str | None:
     """As :func:`~helpers.verify.symbolic.search_zero`, remembered across runs (:mod:`~helpers.verify.proof_cache`)."""
     from helpers.verify import proof_cache
     difference = sp.sympify(difference)
-    cache_key = proof_cache.key(difference, where)
+    cache_key = proof_cache.key("zero", difference, where)
     remembered = proof_cache.lookup(cache_key)
     if remembered is not None:
         return remembered + " (remembered)"
@@ -120,13 +120,22 @@ def refute_equal(lhs, rhs, where=None, *, n: int = SEARCH, seed: int = 1) -> str
 
 
 def prove_equal(lhs, rhs, where: Mapping | None = None, *, what: str = "identity") -> str:
-    """Prove ``lhs == rhs`` twice (SymPy, then exact points); say how, or raise CheckFailed."""
+    """Prove ``lhs == rhs`` twice (SymPy, then exact points); say how, or raise CheckFailed.
+
+    A pass is remembered (:mod:`~helpers.verify.proof_cache`): the same
+    obligation in a later run is answered from the cache, marked "remembered".
+    """
     where = validate_where(where)
     lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
     for side in (lhs, rhs):
         if side.has(sp.nan, sp.zoo):
             raise ValueError(f"{what}: {sp.sstr(side)} is not a number (nan or complex infinity)")
-    method = prove_zero(lhs - rhs, where)
+    from helpers.verify import proof_cache
+    cache_key = proof_cache.key("equal", lhs, rhs, where)
+    remembered = proof_cache.lookup(cache_key)
+    if remembered is not None:
+        return remembered + " (remembered)"
+    method = search_zero(lhs - rhs, where)
     agreed, counter = agree_at_points(lhs, rhs, where, n=POINTS, seed=0)
     if counter is None and method is None:
         counter = refute_equal(lhs, rhs, where)
@@ -142,7 +151,9 @@ def prove_equal(lhs, rhs, where: Mapping | None = None, *, what: str = "identity
     if agreed == 0:
         raise CheckFailed(f"{what}: SymPy reduced the difference to 0, but neither side could "
                           "be evaluated at any random point, so the second check is impossible")
-    return f"SymPy ({method}), and exact at {agreed} random points"
+    how = f"SymPy ({method}), and exact at {agreed} random points"
+    proof_cache.store(cache_key, how)
+    return how
 
 
 class Lemma(sp.Function):

@@ -19,6 +19,7 @@ import re
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from helpers.verify import proof_cache
 from helpers.verify.points import agree_at_points
 
 MATCHES, UNREAD = "matches", "unread"
@@ -61,8 +62,11 @@ def compare(tex: str, expr, *, abbreviate=None) -> tuple[str, str | None]:
 
     ``abbreviate`` maps display symbols to the expressions they stand for.
     """
-    abbreviate = dict(abbreviate or {})
-    expr = sp.sympify(expr)
+    return _compare(tex, sp.sympify(expr), dict(abbreviate or {}))
+
+
+@proof_cache.remembered("tex", keep=lambda verdict: verdict[0] != "differs")
+def _compare(tex: str, expr, abbreviate: dict) -> tuple[str, str | None]:
     if tex.strip() == sp.latex(expr):
         return MATCHES, None
     parsed = _parse(tex)
