@@ -160,22 +160,27 @@ def _counterexample(answer, reference, exercise: Exercise, n: int):
     return agreed, None
 
 
+def _wrong(counter: str, part: str) -> tuple[str, str]:
+    return "wrong", f"{part}: {counter}." if part else counter[0].upper() + counter[1:] + "."
+
+
 def _grade_expression(answer, reference, exercise: Exercise, part: str) -> tuple[str, str]:
     agreed, counter = _counterexample(answer, reference, exercise, POINTS)
     if counter is not None:
-        return "wrong", f"{part}: {counter}." if part else counter[0].upper() + counter[1:] + "."
+        return _wrong(counter, part)
     method = prove_zero(answer - reference, exercise.where)
     if method is None and (answer - reference).has(HyperbolicFunction, TrigonometricFunction):
         # The book's rewrites never turn tanh or cos into exponentials; a reader may.
         method = prove_zero((answer - reference).rewrite(sp.exp), exercise.where)
         method = method and "written with exponentials, then " + method
     if method is not None:
+        points = (f", and exact at {agreed} random points" if agreed else
+                  " (neither could be evaluated at any random point)")
         return "correct", (f"{part + ': ' if part else ''}proven equal to the reference: "
-                           f"{method.replace(' (remembered)', '')}, and exact at {agreed} "
-                           "random points.")
+                           f"{method.replace(' (remembered)', '')}{points}.")
     agreed, counter = _counterexample(answer, reference, exercise, SEARCH)
     if counter is not None:
-        return "wrong", f"{part}: {counter}." if part else counter[0].upper() + counter[1:] + "."
+        return _wrong(counter, part)
     return "agrees", (f"{part + ': ' if part else ''}equal to the reference at all {agreed} exact "
                       "random points tried, but SymPy could not prove it in general; "
                       "simplifying your answer may let it.")
