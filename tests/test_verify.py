@@ -737,3 +737,21 @@ def test_a_constant_written_with_a_symbol_is_a_special_value():
 def test_a_wrong_display_is_not_a_refutation_of_the_mathematics():
     with pytest.raises(CheckFailed, match="not refuted"):
         assert_fails("x + x = 2x", lambda: Derivation(x + x).eq(2 * x, "r", tex="3x"))
+
+
+def test_a_remembered_integral_is_the_same_expression_and_failures_are_not_stored(
+        tmp_path, monkeypatch):
+    from helpers.verify import proof_cache
+    cache = tmp_path / "cache.jsonl"
+    monkeypatch.setenv("ELBO_PROOF_CACHE", str(cache))
+    monkeypatch.setattr(proof_cache, "_MEMORY", None)
+    gauss = sp.exp(-(x - y) ** 2 / (2 * a))
+    first = proof_cache.integrate(gauss, (x, -sp.oo, sp.oo))
+    monkeypatch.setattr(proof_cache, "_MEMORY", None)          # a new run reads the file
+    again = proof_cache.integrate(gauss, (x, -sp.oo, sp.oo))
+    assert first == again == sp.sqrt(2 * sp.pi * a)
+    assert proof_cache.integrate(gauss, (x, 0, sp.oo)) != first   # other limits, other key
+    f = sp.Function("f")
+    lines = len(cache.read_text().splitlines())
+    assert proof_cache.integrate(f(x), (x, 0, 1)).has(sp.Integral)
+    assert len(cache.read_text().splitlines()) == lines

@@ -161,3 +161,29 @@ def remembered(kind: str, keep=lambda result: True):
             return result
         return cached
     return wrap
+
+
+def integrate(expr, *limits):
+    """``sympy.integrate(expr, *limits)``, remembered across runs like a passed check.
+
+    For an integral a chapter computes and then checks with a ``Derivation``
+    step: the result is a deterministic function of the integrand, the limits
+    and SymPy's version (all in the key), so a rerun need not wait for SymPy's
+    Meijer-G machinery again.  The result is stored as ``srepr`` and only when
+    it reads back as the same expression; an integral SymPy leaves unevaluated
+    is not remembered.
+    """
+    expr = sp.sympify(expr)
+    limits = tuple(sp.Tuple(*limit) if isinstance(limit, (tuple, list)) else limit
+                   for limit in limits)
+    if not enabled():
+        return sp.integrate(expr, *limits)
+    cache_key = key("integrate", expr, *limits)
+    hit = lookup(cache_key)
+    if isinstance(hit, dict) and "srepr" in hit:
+        return sp.sympify(hit["srepr"])
+    result = sp.integrate(expr, *limits)
+    text = sp.srepr(result)
+    if not result.has(sp.Integral) and sp.sympify(text) == result:
+        store(cache_key, {"srepr": text})
+    return result
