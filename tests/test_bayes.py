@@ -366,3 +366,4 @@ def test_cavi_validation():
         cavi(MODEL, tol=-1.0)
     with pytest.raises(ValueError, match="q0.cov must be zero between different"):
         cavi(MODEL, blocks="diagonal", q0=random_q(np.random.default_rng(0), 3))
+
