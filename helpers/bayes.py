@@ -517,4 +517,3 @@ def fixed_point_gap(model: NormalGammaRegression, blocks="full") -> float:
     blocks_logdet = sum(np.linalg.slogdet(model.post_precision[np.ix_(b, b)])[1]
                         for b in parts)
     return float(gap + 0.5 * (blocks_logdet - _logdet(model._chol_n)))
-
