@@ -195,25 +195,34 @@ def trained(x_train, x_test, settings, directory, retrain=False):
 
 
 @_one_thread
-def log_weights(params, x, K, rng, chunk=16):
+def log_weights(params, x, K, rng, chunk=16, block=2048):
     """Log importance weights ``log p_theta(x, z_k) - log q_phi(z_k | x)``, shape ``(K, N)``.
 
-    ``z_k ~ q_phi(z | x)`` independently; computed ``chunk`` data points at a
-    time with the ``K`` draws stacked into one matrix product.
+    ``z_k ~ q_phi(z | x)`` independently; drawn ``chunk`` data points at a time
+    (all ``K`` draws of those points at once), and decoded about ``block``
+    latent points at a time, so that the intermediate arrays stay in cache.
     """
     x = _rows("x", x, params[0].shape[0])
-    if not (isinstance(K, (int, np.integer)) and K >= 1):
-        raise ValueError(f"K must be a positive integer, got {K!r}")
+    for name, value in (("K", K), ("chunk", chunk), ("block", block)):
+        if isinstance(value, bool) or not (isinstance(value, (int, np.integer)) and value >= 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     mean, log_var = encode(params, x)
     latent, out = mean.shape[1], np.empty((K, len(x)))
     for start in range(0, len(x), chunk):
         rows = slice(start, start + chunk)
-        eps = rng.standard_normal((K, len(x[rows]), latent))
+        n = len(x[rows])
+        eps = rng.standard_normal((K, n, latent))
         z = mean[rows] + np.exp(0.5 * log_var[rows]) * eps
-        logits = decoder_logits(params, z.reshape(-1, latent)).reshape(K, -1, x.shape[1])
         log_prior = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=2)
         log_q = -0.5 * np.sum(eps**2 + np.log(2 * np.pi) + log_var[rows], axis=2)
-        out[:, rows] = bernoulli_log_likelihood(x[rows], logits) + log_prior - log_q
+        z_flat = z.reshape(-1, latent)                 # row k n + i: draw k of point i
+        step = max(1, block // n) * n                  # whole groups of the n points
+        x_tiled = np.tile(x[rows], (step // n, 1))
+        log_lik = np.empty(K * n)
+        for b in range(0, K * n, step):
+            logits = decoder_logits(params, z_flat[b:b + step])
+            log_lik[b:b + step] = bernoulli_log_likelihood(x_tiled[:len(logits)], logits)
+        out[:, rows] = log_lik.reshape(K, n) + log_prior - log_q
     return out
 
 

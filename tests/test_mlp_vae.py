@@ -159,6 +159,8 @@ def test_iwae_bounds_are_ordered_and_below_the_evidence():
     (lambda: decoder_logits(toy_model()[0], np.zeros((3, 3))), "z"),
     (lambda: elbo_estimate(*toy_model(), np.zeros((12, 3))), "eps"),
     (lambda: log_weights(*toy_model(), 0, np.random.default_rng()), "K"),
+    (lambda: log_weights(*toy_model(), 4, np.random.default_rng(), chunk=-1), "chunk"),
+    (lambda: log_weights(*toy_model(), 4, np.random.default_rng(), block=0), "block"),
     (lambda: iwae_bounds(np.zeros((8, 3)), [3]), "size"),
     (lambda: iwae_bounds(np.zeros(8), [1]), "log_w"),
     (lambda: log_evidence_grid(*toy_model(), n=2), "n"),

@@ -191,3 +191,36 @@ def test_beta_optimum_collapses_below_the_water_level():
 def test_bad_input_names_the_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---- the analytic gradient used by fit_linear_vae ---------------------------------
+
+@pytest.mark.parametrize("beta, noise_var", [(1.0, None), (2.5, None), (0.3, 0.7)])
+def test_analytic_gradient_matches_autograd(beta, noise_var):
+    """The closed-form gradient of the mean objective equals autograd's, at random points."""
+    from autograd import value_and_grad
+    from autograd.misc import flatten
+
+    from helpers.vae import _mean_objective, _mean_objective_and_grad, _packing
+
+    rng = np.random.default_rng(31)
+    x = data(n=300, seed=3)
+    mean, cov = x.mean(axis=0), np.cov(x.T, bias=True)
+    for _ in range(5):
+        k = int(rng.integers(1, D))
+        params = {"W": rng.normal(size=(D, k)), "V": rng.normal(size=(k, D)),
+                  "mu": rng.normal(size=D), "log_enc_var": rng.normal(size=k)}
+        if noise_var is None:
+            params["log_noise_var"] = rng.normal()
+        flat, unflatten = flatten(params)
+        mine_flat, mine_unflatten, pack = _packing(params)
+        np.testing.assert_array_equal(mine_flat, flat)       # autograd's order
+        for key, value in mine_unflatten(flat).items():
+            np.testing.assert_array_equal(value, params[key])
+        value, gradient = value_and_grad(
+            lambda v: _mean_objective(unflatten(v), mean, cov, beta, noise_var))(flat)
+        mine_value, mine_grads = _mean_objective_and_grad(params, mean, cov, beta,
+                                                          noise_var)
+        assert mine_value == pytest.approx(value, rel=1e-12)
+        assert sorted(mine_grads) == sorted(params)
+        np.testing.assert_allclose(pack(mine_grads), gradient, rtol=1e-10, atol=1e-10)
