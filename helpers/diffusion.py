@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy.special import logsumexp
 
 from helpers.gaussian import kl_normal, log_normal
 from helpers.validation import real_array as _array
@@ -346,6 +345,7 @@ class GaussianMixture:
             raise ValueError("covs must be positive definite")
         self.weights, self.means, self.covs = weights, means, covs
         self._lam, self._vectors = lam, vectors          # (K, d), (K, d, d)
+        self._log_weights = np.log(weights)
 
     @property
     def dim(self) -> int:
@@ -358,7 +358,13 @@ class GaussianMixture:
         return x
 
     def _components(self, x, t, betas):
-        """log pi_k N(x; sqrt(abar) mu_k, S_k) and the denoisers xhat_k: (..., K)."""
+        """log pi_k N(x; sqrt(abar) mu_k, S_k) and the denoiser xhat_k, component by
+        component: a list of K arrays of the points' leading shape, and a list of K
+        lists of d such arrays (the coordinates of xhat_k).
+
+        Each coordinate is its own contiguous array, so every operation is one
+        elementwise pass with no small reduction axis (those are slow in NumPy).
+        """
         x = self._points(x)
         if betas is None:
             if np.any(np.asarray(t) != 0):
@@ -375,32 +381,61 @@ class GaussianMixture:
                                  f"points' leading shape {x.shape[:-1]}") from err
         a = abar[..., None, None]                        # (t.shape, 1, 1)
         scale = a * self._lam + (1 - a)                  # eigenvalues of S_k
-        centred = x[..., None, :] - np.sqrt(a) * self.means              # (..., K, d)
-        # U_k^T (x - sqrt(abar) mu_k), summed by hand: d is small, reductions are slow
-        rotated = sum(centred[..., i, None] * self._vectors[:, i, :]
-                      for i in range(self.dim))
-        log_joint = (np.log(self.weights) - 0.5 * np.log(2 * np.pi * scale).sum(axis=-1)
-                     - 0.5 * sum((rotated ** 2 / scale)[..., j] for j in range(self.dim)))
-        shrunk = np.sqrt(a) * self._lam / scale * rotated
-        denoised = self.means + sum(shrunk[..., j, None] * self._vectors[:, :, j]
-                                    for j in range(self.dim))
+        log_norm = np.log(2 * np.pi * scale).sum(axis=-1)            # (t.shape, K)
+        shrink = np.sqrt(a) * self._lam / scale                  # (t.shape, K, d)
+        shift = np.sqrt(a) * self.means                          # (t.shape, K, d)
+        d = self.dim
+        coords = [x[..., i].copy() for i in range(d)]
+        log_joint, denoised = [], []
+        for k in range(self.weights.size):
+            vectors = self._vectors[k]
+            centred = [coords[i] - shift[..., k, i] for i in range(d)]
+            # U_k^T (x - sqrt(abar) mu_k)
+            rotated = [sum(centred[i] * vectors[i, j] for i in range(d))
+                       for j in range(d)]
+            log_joint.append(self._log_weights[k] - 0.5 * log_norm[..., k]
+                             - 0.5 * sum(rotated[j] ** 2 / scale[..., k, j]
+                                         for j in range(d)))
+            shrunk = [shrink[..., k, j] * rotated[j] for j in range(d)]
+            denoised.append([self.means[k, i] + sum(shrunk[j] * vectors[i, j]
+                                                    for j in range(d))
+                             for i in range(d)])
         return log_joint, denoised
+
+    @staticmethod
+    def _logsumexp(terms):
+        """log sum_k exp(terms[k]), as scipy.special.logsumexp computes it: the
+        largest term is taken out of the sum, which is then added with log1p."""
+        top = terms[0]
+        for term in terms[1:]:
+            top = np.maximum(top, term)
+        count, rest = 0.0, 0.0
+        for term in terms:
+            is_top = term == top
+            count = count + is_top
+            rest = rest + np.where(is_top, 0.0, np.exp(term - top))
+        rest = np.where(rest == 0, rest, rest / count)
+        return np.log1p(rest) + np.log(count) + top
 
     def log_density(self, x):
         """log q(x_0) of the data at points x of shape (..., d)."""
-        return logsumexp(self._components(x, 0, None)[0], axis=-1)
+        return self._logsumexp(self._components(x, 0, None)[0])
 
     def marginal_log_density(self, xt, t, betas):
         """log q(x_t), the forward marginal of the mixture at step t (0..T)."""
-        return logsumexp(self._components(xt, t, betas)[0], axis=-1)
+        return self._logsumexp(self._components(xt, t, betas)[0])
 
     def denoiser(self, xt, t, betas):
         """The ideal denoiser E[x_0 | x_t] (eq-ideal-denoiser), shape (..., d)."""
         log_joint, denoised = self._components(xt, t, betas)
-        resp = np.exp(log_joint - log_joint.max(axis=-1, keepdims=True))
-        resp /= resp.sum(axis=-1, keepdims=True)
-        return sum(resp[..., k, None] * denoised[..., k, :]
-                   for k in range(self.weights.size))
+        top = log_joint[0]
+        for term in log_joint[1:]:
+            top = np.maximum(top, term)
+        resp = [np.exp(term - top) for term in log_joint]
+        total = sum(resp)
+        resp = [r / total for r in resp]
+        return np.stack([sum(r * hat[i] for r, hat in zip(resp, denoised))
+                         for i in range(self.dim)], axis=-1)
 
     def sample(self, n, rng):
         """``n`` draws from the data distribution, shape (n, d)."""
@@ -415,6 +450,17 @@ class GaussianMixture:
 # ---- any Gaussian reverse model ----------------------------------------------------
 
 MeanFunction = Callable[[np.ndarray, int], np.ndarray]
+
+
+def _row_sum(a):
+    """``a.sum(axis=-1)``.  For fewer than 8 columns NumPy adds them in order, and
+    so does this, column by column: much quicker than reducing a short axis."""
+    if a.shape[-1] >= 8:
+        return a.sum(axis=-1)
+    total = a[..., 0].copy()
+    for i in range(1, a.shape[-1]):
+        total += a[..., i]
+    return total
 
 
 def _reverse_model(betas, reverse_var, rng):
@@ -442,16 +488,21 @@ def elbo_chain_samples(x0, betas, reverse_mean: MeanFunction, reverse_var, rng):
     if x_prev.ndim != 2:
         raise ValueError(f"x0 must have shape (n, d), got {x_prev.shape}")
     total = np.zeros(x_prev.shape[0])
+    # log N(noise; 0, I) = log N(0; 0, 1) - noise^2 / 2 coordinatewise: the
+    # helper's own constant, the same floating-point operations as
+    # log_normal(noise, 0, 1)
+    log_peak = log_normal(0.0, 0.0, 1.0)
+    d = x_prev.shape[-1]
     for t in range(1, betas.size + 1):
         beta = betas[t - 1]
         noise = rng.standard_normal(x_prev.shape)
         x_t = np.sqrt(1 - beta) * x_prev + np.sqrt(beta) * noise
         mean = reverse_mean(x_t, t)
-        total += (log_normal(x_prev, mean, reverse_var[t - 1]).sum(axis=-1)
-                  - log_normal(noise, 0.0, 1.0).sum(axis=-1) + 0.5 * x_t.shape[-1]
+        total += (_row_sum(log_normal(x_prev, mean, reverse_var[t - 1]))
+                  - _row_sum(log_peak - 0.5 * noise ** 2) + 0.5 * d
                   * np.log(beta))                         # log q(x_t | x_{t-1})
         x_prev = x_t
-    return total + log_normal(x_prev, 0.0, 1.0).sum(axis=-1)
+    return total + _row_sum(log_normal(x_prev, 0.0, 1.0))
 
 
 def ancestral_samples(n, d, betas, reverse_mean: MeanFunction, reverse_var, rng):
