@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import numpy as np
+from scipy.special import logsumexp
 
 from helpers.gaussian import kl_normal, log_normal
 from helpers.validation import real_array as _array
@@ -402,28 +403,13 @@ class GaussianMixture:
                              for i in range(d)])
         return log_joint, denoised
 
-    @staticmethod
-    def _logsumexp(terms):
-        """log sum_k exp(terms[k]), as scipy.special.logsumexp computes it: the
-        largest term is taken out of the sum, which is then added with log1p."""
-        top = terms[0]
-        for term in terms[1:]:
-            top = np.maximum(top, term)
-        count, rest = 0.0, 0.0
-        for term in terms:
-            is_top = term == top
-            count = count + is_top
-            rest = rest + np.where(is_top, 0.0, np.exp(term - top))
-        rest = np.where(rest == 0, rest, rest / count)
-        return np.log1p(rest) + np.log(count) + top
-
     def log_density(self, x):
         """log q(x_0) of the data at points x of shape (..., d)."""
-        return self._logsumexp(self._components(x, 0, None)[0])
+        return logsumexp(np.stack(self._components(x, 0, None)[0]), axis=0)
 
     def marginal_log_density(self, xt, t, betas):
         """log q(x_t), the forward marginal of the mixture at step t (0..T)."""
-        return self._logsumexp(self._components(xt, t, betas)[0])
+        return logsumexp(np.stack(self._components(xt, t, betas)[0]), axis=0)
 
     def denoiser(self, xt, t, betas):
         """The ideal denoiser E[x_0 | x_t] (eq-ideal-denoiser), shape (..., d)."""
