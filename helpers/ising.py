@@ -303,13 +303,14 @@ class Ising:
         if log_q.ndim == 0 or log_q.shape[-1] != size:
             raise ValueError(f"log_q must have last axis of length 2^n_spins = {size}, "
                              f"got shape {log_q.shape}")
-        if np.any(np.isnan(log_q) | (log_q == np.inf)):
+        q = np.exp(log_q)
+        total = np.sum(q, axis=-1)         # not finite if log_q holds a nan or +inf
+        if not np.all(np.isfinite(total)) and np.any(np.isnan(log_q) | (log_q == np.inf)):
             raise ValueError("log_q must be log-probabilities (finite or -inf)")
-        total = np.exp(logsumexp(log_q, axis=-1))
         if not np.allclose(total, 1.0, rtol=0, atol=1e-9):
             raise ValueError(f"log_q must be normalised (q sums to 1), got sums up to "
                              f"{np.max(np.abs(total - 1)):.3g} away from 1")
-        return log_q
+        return log_q, q
 
     def elbo_exact(self, log_q, beta):
         """ELBO(q) = E_q[-beta E(s)] + H[q] = sum_s q(s) (-beta E(s) - log q(s)), exact.
@@ -317,18 +318,16 @@ class Ising:
         ``log_q`` holds log q(s) for every state (last axis, order of
         :attr:`states`); it broadcasts against ``beta``.  Terms with q(s) = 0 are 0.
         """
-        log_q, beta = self._log_q(log_q), _beta(beta)
+        (log_q, q), beta = self._log_q(log_q), _beta(beta)
         bonds, magnet = self._bonds_and_magnetisation
-        q = np.exp(log_q)
         terms = q * (beta[..., None] * (self.J * bonds + self.h * magnet)
                      - np.where(q > 0, log_q, 0.0))
         return np.sum(terms, axis=-1)[()]
 
     def kl_to_boltzmann(self, log_q, beta):
         """KL(q || p_beta) = sum_s q(s) (log q(s) - log p(s)), exact (eq-ising-bound)."""
-        log_q = self._log_q(log_q)
+        log_q, q = self._log_q(log_q)
         log_p = self.log_boltzmann(beta)
-        q = np.exp(log_q)
         return np.sum(q * np.where(q > 0, log_q - log_p, 0.0), axis=-1)[()]
 
     # ---- mean field ------------------------------------------------------------
@@ -352,7 +351,11 @@ class Ising:
         (eq-ising-self-consistency).
         """
         m, beta = _magnetisations(m, self.n_spins), _beta(beta)
-        return np.tanh(beta[..., None] * (self.J * (m @ self.adjacency) + self.h))
+        return self._map(m, beta[..., None])
+
+    def _map(self, m, beta_column):
+        """:meth:`mean_field_map` on checked arrays (``beta`` with a trailing axis)."""
+        return np.tanh(beta_column * (self.J * (m @ self.adjacency) + self.h))
 
     def self_consistency_residual(self, m, beta):
         """m - tanh(beta (J sum_{j in N(i)} m_j + h)); zero exactly at a stationary point."""
@@ -387,11 +390,12 @@ class Ising:
             m0 = np.full(self.n_spins, _scalar("m0", m0))
         m0 = _magnetisations(m0, self.n_spins)
         m = np.broadcast_to(m0, beta.shape + (self.n_spins,)).copy()
+        beta_column, keep = beta[..., None], 1 - damping   # checked once, not per step
         for _ in range(max_iter):
-            target = self.mean_field_map(m, beta)
-            if np.max(np.abs(target - m), initial=0.0) <= tol:
+            target = self._map(m, beta_column)
+            if np.abs(target - m).max(initial=0.0) <= tol:
                 return m
-            m = (1 - damping) * m + damping * target
+            m = keep * m + damping * target
         raise RuntimeError(f"mean_field_solve: no fixed point within tol = {tol:g} after "
                            f"{max_iter} iterations (largest residual "
                            f"{np.max(np.abs(target - m)):.3g})")
