@@ -27,7 +27,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
-from helpers.gaussian import kl_normal, log_normal
+from helpers.gaussian import kl_normal, log_normal, standard_normal_rule
 from helpers.validation import real_array as _array
 from helpers.validation import real_scalar as _scalar
 
@@ -380,7 +380,12 @@ class GaussianMixture:
             except ValueError as err:
                 raise ValueError(f"t of shape {t.shape} does not broadcast against the "
                                  f"points' leading shape {x.shape[:-1]}") from err
-        a = abar[..., None, None]                        # (t.shape, 1, 1)
+        return self._components_at(x, abar)
+
+    def _components_at(self, x, abar):
+        """:meth:`_components` for x_t = sqrt(abar) x_0 + sqrt(1 - abar) noise, any
+        abar in (0, 1] broadcasting against the points' leading shape."""
+        a = abar[..., None, None]                        # (abar.shape, 1, 1)
         scale = a * self._lam + (1 - a)                  # eigenvalues of S_k
         log_norm = np.log(2 * np.pi * scale).sum(axis=-1)            # (t.shape, K)
         shrink = np.sqrt(a) * self._lam / scale                  # (t.shape, K, d)
@@ -413,15 +418,76 @@ class GaussianMixture:
 
     def denoiser(self, xt, t, betas):
         """The ideal denoiser E[x_0 | x_t] (eq-ideal-denoiser), shape (..., d)."""
-        log_joint, denoised = self._components(xt, t, betas)
+        return self._average(*self._components(xt, t, betas))
+
+    def _abar(self, abar, xt=None):
+        abar = _array("abar", abar)
+        if not np.all((abar > 0) & (abar <= 1)):
+            raise ValueError("abar (the signal variance alpha^2) must lie in (0, 1]")
+        if xt is not None:
+            try:
+                np.broadcast_shapes(abar.shape, xt.shape[:-1])
+            except ValueError as err:
+                raise ValueError(f"abar of shape {abar.shape} does not broadcast against "
+                                 f"the points' leading shape {xt.shape[:-1]}") from err
+        return abar
+
+    def denoiser_at(self, xt, abar):
+        """E[x_0 | x_t] when x_t = sqrt(abar) x_0 + sqrt(1 - abar) eps, for any abar
+        in (0, 1] (not only a step of a schedule); shape (..., d)."""
+        xt = self._points(xt)
+        log_joint, denoised = self._components_at(xt, self._abar(abar, xt))
+        return self._average(log_joint, denoised)
+
+    def _average(self, log_joint, denoised):
+        resp = self._responsibilities(log_joint)
+        return np.stack([sum(r * hat[i] for r, hat in zip(resp, denoised))
+                         for i in range(self.dim)], axis=-1)
+
+    @staticmethod
+    def _responsibilities(log_joint):
         top = log_joint[0]
         for term in log_joint[1:]:
             top = np.maximum(top, term)
         resp = [np.exp(term - top) for term in log_joint]
         total = sum(resp)
-        resp = [r / total for r in resp]
-        return np.stack([sum(r * hat[i] for r, hat in zip(resp, denoised))
-                         for i in range(self.dim)], axis=-1)
+        return [r / total for r in resp]
+
+    def denoising_error(self, abar, nodes=40):
+        """The minimum mean squared error E||x_0 - E[x_0 | x_t]||^2 of the ideal
+        denoiser, averaged over the data and the noise, for each abar in (0, 1).
+
+        It is the within-component part sum_k pi_k tr C_k, with the posterior
+        covariance C_k = (Sigma_k^{-1} + abar/(1 - abar) I)^{-1} in closed form,
+        plus the between-component part E sum_k r_k ||xhat_k - E[x_0 | x_t]||^2,
+        by Gauss-Hermite quadrature with ``nodes`` points per coordinate under
+        each component's Gaussian law of x_t.  Both parts are non-negative, so
+        nothing cancels when the error is tiny (high signal-to-noise ratio).
+        """
+        abar = self._abar(abar)
+        if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 2:
+            raise ValueError(f"nodes must be an integer >= 2, got {nodes!r}")
+        if np.any(abar >= 1):
+            raise ValueError("abar must be < 1 for the denoising error (no noise, no error)")
+        d = self.dim
+        grid, weight = standard_normal_rule(int(nodes), d)     # (n^d, d), (n^d,)
+        a = abar[..., None]                                # (abar.shape, 1)
+        within = np.sum(self.weights[:, None] * self._lam * (1 - a[..., None])
+                        / (a[..., None] * self._lam + 1 - a[..., None]),
+                        axis=(-2, -1))
+        between = np.zeros(abar.shape)
+        for k in range(self.weights.size):
+            scale = np.sqrt(a[..., None] * self._lam[k] + 1 - a[..., None])
+            # x_t | k ~ N(sqrt(abar) mu_k, U_k diag(scale^2) U_k^T)
+            xt = (np.sqrt(a[..., None]) * self.means[k]
+                  + (grid * scale) @ self._vectors[k].T)   # (abar.shape, n^d, d)
+            log_joint, denoised = self._components_at(xt, abar[..., None])
+            resp = self._responsibilities(log_joint)
+            mean = [sum(r * hat[i] for r, hat in zip(resp, denoised)) for i in range(d)]
+            spread = sum(r * sum((hat[i] - mean[i]) ** 2 for i in range(d))
+                         for r, hat in zip(resp, denoised))
+            between = between + self.weights[k] * np.sum(spread * weight, axis=-1)
+        return within + between
 
     def sample(self, n, rng):
         """``n`` draws from the data distribution, shape (n, d)."""

@@ -148,17 +148,25 @@ def kl_mvn(mean_q, cov_q, mean_p, cov_p):
     return np.float64(max(kl, 0.0))
 
 
-def standard_normal_rule_2d(nodes: int):
-    """Gauss-Hermite points and weights for expectations under N(0, I_2).
+def standard_normal_rule(nodes: int, d: int):
+    """Gauss-Hermite points (shape (nodes^d, d)) and weights for expectations under N(0, I_d).
 
     ``E[f(e)] ~ sum_i weights[i] f(points[i])``, exact for polynomials of degree
     < 2 ``nodes`` in each coordinate; ``points = sqrt(2) t`` on the tensor grid of
-    the ``nodes`` Hermite nodes ``t``, ``weights`` the products of theirs over pi.
-    For ``q = N(m, diag s^2)``, use ``z = m + s * points``.
+    the ``nodes`` Hermite nodes ``t``, ``weights`` the products of theirs over
+    pi^(d/2).  For ``q = N(m, L L^T)``, use ``z = m + points @ L.T``.
     """
     if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 1:
         raise ValueError(f"nodes must be a positive integer, got {nodes!r}")
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+        raise ValueError(f"d must be a positive integer dimension, got {d!r}")
     t, w = np.polynomial.hermite.hermgauss(int(nodes))
-    points = np.sqrt(2.0) * np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2)
-    return points, np.outer(w, w).ravel() / np.pi
+    points = np.sqrt(2.0) * np.stack(np.meshgrid(*([t] * d)), axis=-1).reshape(-1, d)
+    weights = np.prod(np.stack(np.meshgrid(*([w] * d)), axis=-1).reshape(-1, d), axis=-1)
+    return points, weights / np.pi ** (d / 2)
+
+
+def standard_normal_rule_2d(nodes: int):
+    """:func:`standard_normal_rule` in two dimensions."""
+    return standard_normal_rule(nodes, 2)
 
