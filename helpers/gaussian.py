@@ -19,7 +19,8 @@ from scipy.linalg import solve_triangular
 
 from helpers.validation import spd_cholesky
 
-__all__ = ["log_normal", "log_normal_expr", "kl_normal", "kl_mvn", "standard_normal_rule_2d"]
+__all__ = ["log_normal", "log_normal_expr", "kl_normal", "kl_mvn", "standard_normal_rule",
+           "standard_normal_rule_2d"]
 
 _SERIES_CUTOFF = 1e-2  # |d| below this: Taylor series for d - log(1 + d)
 

@@ -37,7 +37,8 @@ from helpers.validation import real_array as _array
 from helpers.validation import real_scalar as _scalar
 
 __all__ = [
-    "LOG_SNR_MAX", "LOG_SNR_MIN", "log_snr_linear", "log_snr_cosine", "vp_variances",
+    "LOG_SNR_MAX", "LOG_SNR_MIN", "SNR_NODES", "NOISE_NODES", "log_snr_linear",
+    "log_snr_cosine", "vp_variances",
     "gaussian_mmse", "gaussian_diffusion_loss", "gaussian_diffusion_loss_steps",
     "gaussian_prior_term", "reconstruction_term", "gaussian_neg_elbo",
     "gaussian_neg_log_likelihood", "mixture_mmse", "mixture_diffusion_loss",
@@ -219,9 +220,11 @@ def gaussian_neg_log_likelihood(s2, x=None):
 
 # ---- the Gaussian mixture, by quadrature -------------------------------------------
 
-#: Gauss-Legendre nodes over log-SNR for the continuous loss of the mixture.
+#: Gauss-Legendre nodes over log-SNR for the continuous loss of the mixture
+#: (``snr_nodes=None``).
 SNR_NODES = 96
-#: Gauss-Hermite nodes per coordinate for the mixture's denoising error.
+#: Gauss-Hermite nodes per coordinate for the mixture's denoising error and entropy
+#: (``nodes=None``).
 NOISE_NODES = 64
 
 
@@ -232,19 +235,21 @@ def _mixture(mixture):
     return mixture
 
 
-def mixture_mmse(mixture, log_snr, nodes=NOISE_NODES):
+def mixture_mmse(mixture, log_snr, nodes=None):
     """E||x - E[x | z]||^2 over the mixture's data and the noise, at each log-SNR
     (:meth:`~helpers.diffusion.GaussianMixture.denoising_error`)."""
     alpha2 = vp_variances(log_snr)[0]
+    nodes = NOISE_NODES if nodes is None else nodes
     return _mixture(mixture).denoising_error(alpha2, nodes)
 
 
 def mixture_diffusion_loss(mixture, log_snr_min=LOG_SNR_MIN, log_snr_max=LOG_SNR_MAX,
-                           snr_nodes=SNR_NODES, nodes=NOISE_NODES):
+                           snr_nodes=None, nodes=None):
     """(1/2) int_{lambda_min}^{lambda_max} SNR mmse(SNR) d lambda, the continuous loss
     averaged over the mixture (eq-vdm-continuous after dv = v d lambda), by
     Gauss-Legendre quadrature in lambda with ``snr_nodes`` nodes."""
     low, high = _endpoints(log_snr_min, log_snr_max)
+    snr_nodes = SNR_NODES if snr_nodes is None else snr_nodes
     if isinstance(snr_nodes, bool) or not isinstance(snr_nodes, (int, np.integer)) \
             or snr_nodes < 2:
         raise ValueError(f"snr_nodes must be an integer >= 2, got {snr_nodes!r}")
@@ -256,7 +261,7 @@ def mixture_diffusion_loss(mixture, log_snr_min=LOG_SNR_MIN, log_snr_max=LOG_SNR
 
 def mixture_diffusion_loss_steps(mixture, T, log_snr=log_snr_linear,
                                  log_snr_min=LOG_SNR_MIN, log_snr_max=LOG_SNR_MAX,
-                                 nodes=NOISE_NODES):
+                                 nodes=None):
     """The T-step loss (eq-vdm-steps) averaged over the mixture, ideal denoiser."""
     v = _snr_grid(T, log_snr, log_snr_min, log_snr_max)
     error = np.concatenate([[0.0], mixture_mmse(mixture, np.log(v[1:]), nodes)])
@@ -273,7 +278,7 @@ def mixture_prior_term(mixture, log_snr_min=LOG_SNR_MIN):
 
 
 def mixture_neg_elbo(mixture, T=None, log_snr=log_snr_linear, log_snr_min=LOG_SNR_MIN,
-                     log_snr_max=LOG_SNR_MAX, nodes=NOISE_NODES):
+                     log_snr_max=LOG_SNR_MAX, nodes=None):
     """E_x[-ELBO(x)] for the mixture with its ideal denoiser (eq-vdm-elbo)."""
     if T is None:
         diffusion = mixture_diffusion_loss(mixture, log_snr_min, log_snr_max, nodes=nodes)
@@ -284,10 +289,11 @@ def mixture_neg_elbo(mixture, T=None, log_snr=log_snr_linear, log_snr_min=LOG_SN
             + mixture_prior_term(mixture, log_snr_min) + diffusion)
 
 
-def mixture_entropy(mixture, nodes=NOISE_NODES):
+def mixture_entropy(mixture, nodes=None):
     """H[q] = -E log q(x) of the mixture, by Gauss-Hermite quadrature under each
     component: the exact average -log-likelihood the bound is compared with."""
     mixture = _mixture(mixture)
+    nodes = NOISE_NODES if nodes is None else nodes
     if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 2:
         raise ValueError(f"nodes must be an integer >= 2, got {nodes!r}")
     grid, weight = standard_normal_rule(int(nodes), mixture.dim)

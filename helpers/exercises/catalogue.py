@@ -13,8 +13,8 @@ from importlib import import_module
 from helpers.exercises.grader import Exercise, Verdict, grade
 
 #: The chapters with exercises, in book order (each is a module of this package).
-CHAPTERS = ("jensen", "elbo", "gap_kl", "vae", "ddpm", "em", "vb", "ising", "scvi",
-            "applications")
+CHAPTERS = ("jensen", "elbo", "gap_kl", "vae", "ddpm", "vdm", "em", "vb", "ising",
+            "scvi", "applications")
 _BY_ID: dict[str, Exercise] | None = None
 
 
