@@ -7,7 +7,7 @@ lambda(t) = log SNR(t) = log(alpha_t^2 / sigma_t^2), which falls from
 Variational Diffusion Models: lambda runs from 13.3 down to -5.0 (their
 gamma(t) = -lambda(t) is linear from -13.3 to 5.0).  Book chapter: vdm.md.
 
-The -ELBO of one data point has three terms (eq-vdm-elbo):
+The -ELBO of one data point has three terms (eq-vdm-steps):
 
 - reconstruction: -E log p(x | z_0) with the decoder N(z_0 / alpha_0, 1 / SNR(0));
 - prior: KL(q(z_1 | x) || N(0, I));
@@ -191,7 +191,7 @@ def gaussian_prior_term(s2, x=None, log_snr_min=LOG_SNR_MIN):
 def reconstruction_term(log_snr_max=LOG_SNR_MAX, d=1):
     """-E log N(x; z_0 / alpha_0, exp(-lambda_max)) = d/2 (log(2 pi) - lambda_max + 1):
     the decoder is Gaussian with the forward noise's variance seen from x, so the
-    term is the same for every data point (eq-vdm-elbo)."""
+    term is the same for every data point (eq-vdm-steps)."""
     high = _scalar("log_snr_max", log_snr_max)
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer dimension, got {d!r}")
@@ -200,7 +200,7 @@ def reconstruction_term(log_snr_max=LOG_SNR_MAX, d=1):
 
 def gaussian_neg_elbo(s2, x=None, T=None, log_snr=log_snr_linear,
                       log_snr_min=LOG_SNR_MIN, log_snr_max=LOG_SNR_MAX):
-    """-ELBO = reconstruction + prior + diffusion (eq-vdm-elbo) for Gaussian data,
+    """-ELBO = reconstruction + prior + diffusion (eq-vdm-steps) for Gaussian data,
     continuous time for ``T=None``, else T steps of the schedule ``log_snr``."""
     if T is None:
         diffusion = gaussian_diffusion_loss(s2, x, log_snr_min, log_snr_max)
@@ -279,7 +279,7 @@ def mixture_prior_term(mixture, log_snr_min=LOG_SNR_MIN):
 
 def mixture_neg_elbo(mixture, T=None, log_snr=log_snr_linear, log_snr_min=LOG_SNR_MIN,
                      log_snr_max=LOG_SNR_MAX, nodes=None):
-    """E_x[-ELBO(x)] for the mixture with its ideal denoiser (eq-vdm-elbo)."""
+    """E_x[-ELBO(x)] for the mixture with its ideal denoiser (eq-vdm-steps)."""
     if T is None:
         diffusion = mixture_diffusion_loss(mixture, log_snr_min, log_snr_max, nodes=nodes)
     else:
