@@ -28,6 +28,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from helpers.gaussian import kl_normal, log_normal, standard_normal_rule
+from helpers.validation import count, function, generator
 from helpers.validation import real_array as _array
 from helpers.validation import real_scalar as _scalar
 
@@ -89,8 +90,7 @@ def _cumulative(betas):
 # ---- schedules -------------------------------------------------------------------
 
 def _check_T(T):
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer number of steps, got {T!r}")
+    count("T", T)
 
 
 def linear_betas(T, beta_start=1e-4, beta_end=0.02):
@@ -142,8 +142,7 @@ def forward_marginal(x0, t, betas):
 
 def q_sample(x0, t, betas, rng):
     """One draw of x_t ~ q(x_t | x_0) for every entry of ``x0`` (eq-ddpm-marginal)."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    generator("rng", rng)
     mean, var = forward_marginal(x0, t, betas)
     return mean + np.sqrt(var) * rng.standard_normal(mean.shape)
 
@@ -352,10 +351,10 @@ class GaussianMixture:
     def dim(self) -> int:
         return self.means.shape[1]
 
-    def _points(self, x):
-        x = _array("x", x)
+    def _points(self, x, name="x"):
+        x = _array(name, x)
         if x.ndim < 1 or x.shape[-1] != self.dim:
-            raise ValueError(f"points must have shape (..., {self.dim}), got {x.shape}")
+            raise ValueError(f"{name} must have shape (..., {self.dim}), got {x.shape}")
         return x
 
     def _components(self, x, t, betas):
@@ -366,7 +365,7 @@ class GaussianMixture:
         Each coordinate is its own contiguous array, so every operation is one
         elementwise pass with no small reduction axis (those are slow in NumPy).
         """
-        x = self._points(x)
+        x = self._points(x, "x" if betas is None else "xt")
         if betas is None:
             if np.any(np.asarray(t) != 0):
                 raise ValueError("betas are needed for a step t > 0")
@@ -435,7 +434,7 @@ class GaussianMixture:
     def denoiser_at(self, xt, abar):
         """E[x_0 | x_t] when x_t = sqrt(abar) x_0 + sqrt(1 - abar) eps, for any abar
         in (0, 1] (not only a step of a schedule); shape (..., d)."""
-        xt = self._points(xt)
+        xt = self._points(xt, "xt")
         log_joint, denoised = self._components_at(xt, self._abar(abar, xt))
         return self._average(log_joint, denoised)
 
@@ -465,12 +464,11 @@ class GaussianMixture:
         nothing cancels when the error is tiny (high signal-to-noise ratio).
         """
         abar = self._abar(abar)
-        if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 2:
-            raise ValueError(f"nodes must be an integer >= 2, got {nodes!r}")
+        nodes = count("nodes", nodes, minimum=2)
         if np.any(abar >= 1):
             raise ValueError("abar must be < 1 for the denoising error (no noise, no error)")
         d = self.dim
-        grid, weight = standard_normal_rule(int(nodes), d)     # (n^d, d), (n^d,)
+        grid, weight = standard_normal_rule(nodes, d)     # (n^d, d), (n^d,)
         a = abar[..., None]                                # (abar.shape, 1)
         within = np.sum(self.weights[:, None] * self._lam * (1 - a[..., None])
                         / (a[..., None] * self._lam + 1 - a[..., None]),
@@ -491,8 +489,8 @@ class GaussianMixture:
 
     def sample(self, n, rng):
         """``n`` draws from the data distribution, shape (n, d)."""
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+        generator("rng", rng)
+        n = count("n", n)
         component = rng.choice(self.weights.size, size=n, p=self.weights)
         noise = rng.standard_normal((n, self.dim))
         root = self._vectors * np.sqrt(self._lam)[:, None, :]       # U diag(sqrt lam)
@@ -521,8 +519,7 @@ def _reverse_model(betas, reverse_var, rng):
     if reverse_var.shape != betas.shape:
         raise ValueError(f"reverse_var must have one variance per step, shape "
                          f"{betas.shape}, got {reverse_var.shape}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    generator("rng", rng)
     return betas, reverse_var
 
 
@@ -535,6 +532,7 @@ def elbo_chain_samples(x0, betas, reverse_mean: MeanFunction, reverse_var, rng):
     p(x_T) = N(0, I), p(x_{t-1} | x_t) = N(reverse_mean(x_t, t), reverse_var[t-1] I).
     Its mean over chains is the ELBO of x_0.
     """
+    function("reverse_mean", reverse_mean)
     betas, reverse_var = _reverse_model(betas, reverse_var, rng)
     x_prev = _array("x0", x0)
     if x_prev.ndim != 2:
@@ -560,6 +558,8 @@ def elbo_chain_samples(x0, betas, reverse_mean: MeanFunction, reverse_var, rng):
 def ancestral_samples(n, d, betas, reverse_mean: MeanFunction, reverse_var, rng):
     """Draws x_0 from the model: x_T ~ N(0, I), then x_{t-1} ~ N(reverse_mean(x_t, t),
     reverse_var[t-1] I) for t = T..1.  Returns shape (n, d)."""
+    n, d = count("n", n), count("d", d)
+    function("reverse_mean", reverse_mean)
     betas, reverse_var = _reverse_model(betas, reverse_var, rng)
     x = rng.standard_normal((n, d))
     for t in range(betas.size, 0, -1):

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 from scipy.linalg import solve_triangular
 
-from helpers.validation import spd_cholesky
+from helpers.validation import count, spd_cholesky
 
 __all__ = ["log_normal", "log_normal_expr", "kl_normal", "kl_mvn", "standard_normal_rule",
            "standard_normal_rule_2d"]
@@ -99,6 +99,14 @@ def log_normal_expr(x, mean, var) -> sp.Expr:
     Same formula as :func:`log_normal`; declare ``var`` positive so that SymPy
     can split the logarithm.  Book equation: (eq-log-normal).
     """
+    for name, value in (("x", x), ("mean", mean), ("var", var)):
+        if isinstance(value, (str, bytes)) or value is None:
+            raise TypeError(f"{name} must be a number or a SymPy expression, got {value!r}")
+        number = sp.sympify(value)
+        if number.is_number and not number.is_finite:
+            raise ValueError(f"{name} must be finite, got {value!r}")
+        if name == "var" and number.is_number and not number.is_positive:
+            raise ValueError(f"var must be a positive variance, got {value!r}")
     return -sp.log(2 * sp.pi * var) / 2 - (x - mean) ** 2 / (2 * var)
 
 
@@ -157,10 +165,7 @@ def standard_normal_rule(nodes: int, d: int):
     the ``nodes`` Hermite nodes ``t``, ``weights`` the products of theirs over
     pi^(d/2).  For ``q = N(m, L L^T)``, use ``z = m + points @ L.T``.
     """
-    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 1:
-        raise ValueError(f"nodes must be a positive integer, got {nodes!r}")
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
-        raise ValueError(f"d must be a positive integer dimension, got {d!r}")
+    nodes, d = count("nodes", nodes), count("d", d)
     t, w = np.polynomial.hermite.hermgauss(int(nodes))
     points = np.sqrt(2.0) * np.stack(np.meshgrid(*([t] * d)), axis=-1).reshape(-1, d)
     weights = np.prod(np.stack(np.meshgrid(*([w] * d)), axis=-1).reshape(-1, d), axis=-1)

@@ -1,8 +1,10 @@
 """Validation at the helpers' boundary: a clear ValueError naming the argument.
 
-Shared by the modules that take real arrays and numbers (diffusion, ising,
-counts), so each states its own rules (positive, a probability, counts) on top
-of these.
+Shared by the modules that take real arrays and numbers (diffusion, vdm,
+gaussian, ising, counts), so each states only its own rules on top of these:
+finite reals (:func:`real_array`, :func:`real_scalar`), counts
+(:func:`count`), a random generator (:func:`generator`), a function
+(:func:`function`), a covariance (:func:`spd_cholesky`).
 """
 
 import numpy as np
@@ -26,6 +28,29 @@ def real_scalar(name: str, value) -> float:
     if array.ndim:
         raise ValueError(f"{name} must be a single number, got shape {array.shape}")
     return float(array)
+
+
+def count(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int; ValueError unless it is an integer >= ``minimum`` (not a bool)."""
+    rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return int(value)
+
+
+def generator(name: str, value) -> np.random.Generator:
+    """``value`` itself; TypeError unless it is a ``numpy.random.Generator``."""
+    if not isinstance(value, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy Generator (np.random.default_rng(seed)), "
+                        f"got {type(value).__name__}")
+    return value
+
+
+def function(name: str, value):
+    """``value`` itself; TypeError unless it can be called."""
+    if not callable(value):
+        raise TypeError(f"{name} must be a function, got {type(value).__name__}")
+    return value
 
 
 #: Relative tolerance of the symmetry check in :func:`spd_cholesky`.

@@ -33,6 +33,7 @@ from scipy.special import expit, log_ndtr
 
 from helpers.diffusion import GaussianMixture
 from helpers.gaussian import standard_normal_rule
+from helpers.validation import count, function
 from helpers.validation import real_array as _array
 from helpers.validation import real_scalar as _scalar
 
@@ -77,15 +78,12 @@ def _variance(name, value):
 
 
 def _steps_count(T):
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer number of steps, got {T!r}")
-    return int(T)
+    return count("T", T)
 
 
 def _schedule(log_snr, log_snr_min, log_snr_max):
     """The log-SNR at t = 0..1 as a function; it must fall from max to min."""
-    if not callable(log_snr):
-        raise TypeError(f"log_snr must be a function of t, got {log_snr!r}")
+    function("log_snr", log_snr)
     low, high = _endpoints(log_snr_min, log_snr_max)
 
     def at(t):
@@ -193,9 +191,7 @@ def reconstruction_term(log_snr_max=LOG_SNR_MAX, d=1):
     the decoder is Gaussian with the forward noise's variance seen from x, so the
     term is the same for every data point (eq-vdm-steps)."""
     high = _scalar("log_snr_max", log_snr_max)
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
-        raise ValueError(f"d must be a positive integer dimension, got {d!r}")
-    return 0.5 * d * (np.log(2 * np.pi) - high + 1)
+    return 0.5 * count("d", d) * (np.log(2 * np.pi) - high + 1)
 
 
 def gaussian_neg_elbo(s2, x=None, T=None, log_snr=log_snr_linear,
@@ -250,10 +246,7 @@ def mixture_diffusion_loss(mixture, log_snr_min=LOG_SNR_MIN, log_snr_max=LOG_SNR
     Gauss-Legendre quadrature in lambda with ``snr_nodes`` nodes."""
     low, high = _endpoints(log_snr_min, log_snr_max)
     snr_nodes = SNR_NODES if snr_nodes is None else snr_nodes
-    if isinstance(snr_nodes, bool) or not isinstance(snr_nodes, (int, np.integer)) \
-            or snr_nodes < 2:
-        raise ValueError(f"snr_nodes must be an integer >= 2, got {snr_nodes!r}")
-    u, w = np.polynomial.legendre.leggauss(int(snr_nodes))
+    u, w = np.polynomial.legendre.leggauss(count("snr_nodes", snr_nodes, minimum=2))
     lam = low + (high - low) * (u + 1) / 2
     integrand = np.exp(lam) * mixture_mmse(mixture, lam, nodes)
     return 0.25 * (high - low) * np.sum(w * integrand)
@@ -293,10 +286,8 @@ def mixture_entropy(mixture, nodes=None):
     """H[q] = -E log q(x) of the mixture, by Gauss-Hermite quadrature under each
     component: the exact average -log-likelihood the bound is compared with."""
     mixture = _mixture(mixture)
-    nodes = NOISE_NODES if nodes is None else nodes
-    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 2:
-        raise ValueError(f"nodes must be an integer >= 2, got {nodes!r}")
-    grid, weight = standard_normal_rule(int(nodes), mixture.dim)
+    nodes = count("nodes", NOISE_NODES if nodes is None else nodes, minimum=2)
+    grid, weight = standard_normal_rule(nodes, mixture.dim)
     total = 0.0
     for k in range(mixture.weights.size):
         root = np.linalg.cholesky(mixture.covs[k])
@@ -309,7 +300,7 @@ def mixture_entropy(mixture, nodes=None):
 
 def pixel_levels(bits=8):
     """The 2^bits data values on [-1, 1]: -1 + 2k / (2^bits - 1), k = 0..2^bits - 1."""
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 16:
+    if count("bits", bits) > 16:
         raise ValueError(f"bits must be an integer in 1..16, got {bits!r}")
     n = 2 ** int(bits)
     return -1 + 2 * np.arange(n) / (n - 1)
@@ -345,6 +336,4 @@ def discretized_gaussian_log_likelihood(x, mean, var, bits=8):
 def bits_per_dim(nats, dims):
     """A negative log-likelihood in nats as bits per dimension: nats / (dims log 2)."""
     nats = _array("nats", nats)
-    if isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or dims < 1:
-        raise ValueError(f"dims must be a positive integer, got {dims!r}")
-    return nats / (dims * np.log(2))
+    return nats / (count("dims", dims) * np.log(2))
