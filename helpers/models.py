@@ -18,20 +18,12 @@ import numpy as np
 from scipy.special import logsumexp
 
 from helpers.gaussian import kl_normal, log_normal
+from helpers.validation import count, generator, positive as _positive
+from helpers.validation import probabilities as _probabilities
+from helpers.validation import real_array
 
 
-def _positive(name: str, value) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(array) & (array > 0)):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return array
-
-
-def _finite(name: str, value) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return array
+_finite = real_array         # every entry a finite real, or ValueError naming it
 
 
 @dataclass(frozen=True)
@@ -102,15 +94,19 @@ class ConjugateGaussian:
 
     def log_joint(self, x, z):
         """log p(x, z) = log N(z; prior_mean, prior_var) + log N(x; z, noise_var)."""
+        x, z = _finite("x", x), _finite("z", z)
         return log_normal(z, self.prior_mean, self.prior_var) + log_normal(x, z, self.noise_var)
 
     def log_likelihood(self, x, z):
         """log p(x | z) = log N(x; z, noise_var)."""
-        return log_normal(x, z, self.noise_var)
+        return log_normal(_finite("x", x), _finite("z", z), self.noise_var)
 
     def sample_prior(self, rng: np.random.Generator, size):
-        """Draws of z from the prior."""
-        return self.prior_mean + np.sqrt(self.prior_var) * rng.standard_normal(size)
+        """Draws of z from the prior; ``size`` a positive count or a tuple of them."""
+        generator("rng", rng)
+        shape = size if isinstance(size, tuple) else (size,)
+        shape = tuple(count("size", n) for n in shape)
+        return self.prior_mean + np.sqrt(self.prior_var) * rng.standard_normal(shape)
 
 
 class DiscreteLatent:
@@ -122,7 +118,7 @@ class DiscreteLatent:
 
     def __init__(self, prior, likelihood):
         self.prior = _probabilities("prior", prior)
-        likelihood = np.asarray(likelihood, dtype=float)
+        likelihood = real_array("likelihood", likelihood)
         if likelihood.ndim != 2 or likelihood.shape[0] != self.prior.size:
             raise ValueError(f"likelihood must have shape (K, M) with K = {self.prior.size} "
                              f"rows, got {likelihood.shape}")
@@ -154,14 +150,3 @@ class DiscreteLatent:
         if np.any(np.isneginf(log_joint[support])):
             return -np.inf      # q puts mass where p(x, z) = 0
         return float(np.sum(q[support] * (log_joint[support] - np.log(q[support]))))
-
-
-def _probabilities(name: str, value) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
-    if array.ndim != 1 or array.size < 1:
-        raise ValueError(f"{name} must be a 1-D probability vector, got shape {array.shape}")
-    if not np.all(np.isfinite(array) & (array >= 0)):
-        raise ValueError(f"{name} must have finite non-negative entries, got {value!r}")
-    if not np.isclose(array.sum(), 1.0, rtol=0, atol=1e-12):
-        raise ValueError(f"{name} must sum to 1, got sum {array.sum()!r}")
-    return array

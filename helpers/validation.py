@@ -2,7 +2,8 @@
 
 Shared by the modules that take real arrays and numbers (diffusion, vdm,
 gaussian, ising, counts), so each states only its own rules on top of these:
-finite reals (:func:`real_array`, :func:`real_scalar`), counts
+finite reals (:func:`real_array`, :func:`real_scalar`), positive reals
+(:func:`positive`), probability vectors (:func:`probabilities`), counts
 (:func:`count`), a random generator (:func:`generator`), a function
 (:func:`function`), a covariance (:func:`spd_cholesky`).
 """
@@ -28,6 +29,26 @@ def real_scalar(name: str, value) -> float:
     if array.ndim:
         raise ValueError(f"{name} must be a single number, got shape {array.shape}")
     return float(array)
+
+
+def positive(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array; ValueError unless every entry is finite and > 0."""
+    array = real_array(name, value)
+    if not np.all(array > 0):
+        raise ValueError(f"{name} must be positive, got min {np.min(array) if array.size else None}")
+    return array
+
+
+def probabilities(name: str, value, atol: float = 1e-12) -> np.ndarray:
+    """``value`` as a 1-D float64 array of non-negative entries summing to 1 (to ``atol``)."""
+    array = real_array(name, value)
+    if array.ndim != 1 or array.size < 1:
+        raise ValueError(f"{name} must be a 1-D probability vector, got shape {array.shape}")
+    if not np.all(array >= 0):
+        raise ValueError(f"{name} must have non-negative entries, got min {array.min()}")
+    if not abs(array.sum() - 1.0) <= atol:
+        raise ValueError(f"{name} must sum to 1, got sum {array.sum()!r}")
+    return array
 
 
 def count(name: str, value, minimum: int = 1) -> int:
