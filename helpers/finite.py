@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from helpers.validation import count, generator, positive, real_scalar
+
 
 #: The state index and the symbolic number of states of the general stand-in.
 k = sp.Symbol("k", integer=True, positive=True)
@@ -48,8 +50,7 @@ def indexed_weights(name: str, total: str) -> tuple[sp.IndexedBase, sp.Symbol, d
 
 
 def _check_states(K: int) -> None:
-    if not isinstance(K, (int, np.integer)) or K < 2:
-        raise ValueError(f"K must be an integer number of states >= 2, got {K!r}")
+    count("K", K, minimum=2)
 
 
 def probability_symbols(name: str, K: int) -> tuple[tuple[sp.Symbol, ...], dict]:
@@ -69,20 +70,20 @@ def random_distributions(rng: np.random.Generator, n: int, K: int,
     With ``concentration = 1`` they are uniform on the simplex; smaller values
     put more mass near its corners (nearly deterministic distributions).
     """
+    generator("rng", rng)
     _check_states(K)
-    if n < 1:
-        raise ValueError(f"n must be a positive number of distributions, got {n}")
-    if not concentration > 0:
-        raise ValueError(f"concentration must be positive, got {concentration}")
-    return rng.dirichlet(np.full(K, float(concentration)), size=n)
+    n = count("n", n)
+    concentration = float(positive("concentration", real_scalar("concentration",
+                                                                  concentration)))
+    return rng.dirichlet(np.full(K, concentration), size=n)
 
 
 def random_rational_distribution(rng: np.random.Generator, K: int,
                                  denominator: int = 10**6) -> list[sp.Rational]:
     """``K`` positive rationals that sum to exactly one (for exact evaluation)."""
+    generator("rng", rng)
     _check_states(K)
-    if denominator < K:
-        raise ValueError(f"denominator must be at least K = {K}, got {denominator}")
+    count("denominator", denominator, minimum=K)
     # K - 1 distinct cut points in 1..denominator-1 split [0, 1] into K positive parts.
     cuts = np.sort(rng.choice(np.arange(1, denominator), size=K - 1, replace=False))
     edges = [0, *map(int, cuts), denominator]
@@ -95,7 +96,23 @@ def kl_exact(q, p) -> sp.Expr:
     The first argument is the distribution the expectation is taken under
     (book: the definition ``def-kl`` in the chapter on the gap).
     """
-    q, p = list(q), list(p)
-    if len(q) != len(p) or len(q) < 1:
-        raise ValueError(f"q and p must have the same positive length, got {len(q)} and {len(p)}")
+    q, p = _symbolic_probabilities("q", q), _symbolic_probabilities("p", p)
+    if len(q) != len(p):
+        raise ValueError(f"q and p must have the same positive length, got {len(q)} and "
+                         f"{len(p)}")
     return sum(qk * sp.log(qk / pk) for qk, pk in zip(q, p))
+
+
+def _symbolic_probabilities(name, values) -> list:
+    """``values`` as a non-empty list of SymPy expressions; a number must lie in [0, 1]."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of probabilities, got {values!r}")
+    items = [sp.sympify(v) if not isinstance(v, str) else v for v in values]
+    if not items:
+        raise ValueError(f"{name} must hold at least one probability")
+    for item in items:
+        if isinstance(item, str) or not isinstance(item, sp.Basic):
+            raise TypeError(f"{name} must hold numbers or SymPy expressions, got {item!r}")
+        if item.is_number and not (item.is_finite and 0 <= item <= 1):
+            raise ValueError(f"{name} must hold probabilities in [0, 1], got {item}")
+    return items
