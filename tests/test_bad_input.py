@@ -118,7 +118,7 @@ def bad_values(function, name, value, index):
     if name == "likelihood":
         found.append(("rows sum to 2", np.asarray(value, dtype=float) * 2))
     if name == "X":
-        found += [("empty", np.zeros((0, 2))), ("1-D", np.asarray(value)[:, 0])]
+        found += [("empty", np.zeros((0, 2))), ("3-D", np.asarray(value)[None])]
     if name == "t" and fname in UNIT_TIME:
         found += [("t above 1", 1.5), ("t below 0", -0.1)]
     if name == "t" and fname in STEP_TIME:
