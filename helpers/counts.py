@@ -47,6 +47,7 @@ from scipy.special import digamma, gammaln
 from threadpoolctl import threadpool_limits
 
 from helpers.gaussian import standard_normal_rule_2d
+from helpers.validation import count, generator, real_array, real_scalar
 from helpers.validation import real_array as _real
 
 __all__ = ["nb_log_prob", "zinb_log_prob", "sample_zinb", "Cells", "simulate_cells",
@@ -237,9 +238,13 @@ def sample_zinb(rng, mu, theta, pi, size=None):
     Poisson(lambda)``, and with probability ``pi`` the count is replaced by 0.
     ``size`` defaults to the broadcast shape of the parameters.
     """
+    generator("rng", rng)
     mu, theta, pi = _broadcast(mu=_positive("mu", mu), theta=_positive("theta", theta),
                                pi=_probability("pi", pi))
-    size = mu.shape if size is None else size
+    if size is None:
+        size = mu.shape
+    else:
+        size = tuple(count("size", n) for n in (size if isinstance(size, tuple) else (size,)))
     rate = rng.gamma(theta, mu / theta, size=size)
     counts = rng.poisson(rate)
     return np.where(rng.random(size) < pi, 0, counts).astype(np.int64)
@@ -270,12 +275,11 @@ def simulate_cells(rng, n_cells=300, n_genes=40, n_types=3, spread=0.5):
     ``pi_g ~ U(0.02, 0.3)``, ``l_n ~ LogNormal(log 400, 0.3^2)``; then ``x_ng ~
     ZINB(l_n softmax_g(W z_n + b), theta_g, pi_g)``.
     """
+    generator("rng", rng)
     for name, value, low in (("n_cells", n_cells, 2), ("n_genes", n_genes, 2),
                              ("n_types", n_types, 1)):
-        if not (isinstance(value, (int, np.integer)) and value >= low):
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if not spread > 0:
-        raise ValueError(f"spread must be positive, got {spread!r}")
+        count(name, value, minimum=low)
+    spread = float(_positive("spread", real_scalar("spread", spread)))
     angles = 2 * np.pi * np.arange(n_types) / n_types
     centres = 1.5 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
     cell_type = rng.permutation(np.arange(n_cells) % n_types)
@@ -308,6 +312,9 @@ _PARAM_NAMES = ("A", "a", "C", "c", "W", "b", "log_theta", "logit_pi")
 
 def _check_params(params):
     """``(n_genes, latent)`` of a parameter list, or ValueError naming the bad entry."""
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__len__"):
+        raise TypeError(f"params must be the list [{', '.join(_PARAM_NAMES)}], "
+                        f"got {type(params).__name__}")
     if len(params) != len(_PARAM_NAMES):
         raise ValueError(f"params must be the list [{', '.join(_PARAM_NAMES)}], "
                          f"got {len(params)} entries")
@@ -317,7 +324,15 @@ def _check_params(params):
     for name, value, shape in zip(_PARAM_NAMES, params, expected):
         if np.shape(value) != shape:
             raise ValueError(f"params {name} must have shape {shape}, got {np.shape(value)}")
+        _plain_finite(f"params {name}", value)
     return n_genes, latent
+
+
+def _plain_finite(name, value):
+    """ValueError unless ``value`` is finite; autograd's traced arrays pass unchecked."""
+    if isinstance(value, (np.ndarray, list, tuple, int, float, np.number)):
+        real_array(name, value)
+    return value
 
 
 def init_params(rng, n_genes, latent=2):
@@ -326,10 +341,9 @@ def init_params(rng, n_genes, latent=2):
     Every ``pi_g`` starts at 0.1; the encoder starts with ``s = e^{-1}`` in every
     direction and means near 0.
     """
-    if not (isinstance(n_genes, (int, np.integer)) and n_genes >= 2
-            and isinstance(latent, (int, np.integer)) and latent >= 1):
-        raise ValueError(f"n_genes must be an integer >= 2 and latent an integer >= 1, "
-                         f"got {n_genes!r}, {latent!r}")
+    generator("rng", rng)
+    count("n_genes", n_genes, minimum=2)
+    count("latent", latent)
     return [0.1 * rng.standard_normal((n_genes, latent)), np.zeros(latent),
             np.zeros((n_genes, latent)), np.full(latent, -2.0),
             0.1 * rng.standard_normal((latent, n_genes)), np.zeros(n_genes),
@@ -356,6 +370,7 @@ def decoder_mean(params, z, library):
     n_genes, latent = _check_params(params)
     if np.ndim(z) < 2 or np.shape(z)[-1] != latent:
         raise ValueError(f"z must have shape (..., N, {latent}), got {np.shape(z)}")
+    _plain_finite("z", z)
     library = _positive("library", library)
     if library.shape != (np.shape(z)[-2],):
         raise ValueError(f"library must have shape ({np.shape(z)[-2]},), got {library.shape}")
@@ -395,6 +410,7 @@ def elbo_estimate(params, x, eps):
     mean, log_var = encode(params, x)
     if np.shape(eps) != np.shape(mean):
         raise ValueError(f"eps must have shape {np.shape(mean)}, got {np.shape(eps)}")
+    _plain_finite("eps", eps)
     z = mean + anp.exp(0.5 * log_var) * eps
     return log_likelihood(params, x, z) - _kl_to_prior(mean, log_var)
 
@@ -491,10 +507,10 @@ def fit(x, steps=400, learning_rate=0.03, seed=0):
     so the fit is deterministic.
     """
     x = _count_rows(x)
-    if not (isinstance(steps, (int, np.integer)) and steps >= 1 and learning_rate > 0):
-        raise ValueError(f"steps must be a positive integer and learning_rate > 0, got "
-                         f"{steps!r}, {learning_rate!r}")
-    rng = np.random.default_rng(seed)
+    steps = count("steps", steps)
+    learning_rate = float(_positive("learning_rate", real_scalar("learning_rate",
+                                                                   learning_rate)))
+    rng = np.random.default_rng(count("seed", seed, minimum=0))
     params = init_params(rng, x.shape[1])
     first, second = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
     loss_and_gradient, history = _loss_and_gradient, np.empty(steps)

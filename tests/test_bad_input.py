@@ -72,6 +72,11 @@ def bad_values(function, name, value, index):
                and not isinstance(value, bool))
     if name == "mixture":
         return [("not a mixture", "mixture")]
+    if name == "params" and isinstance(value, list):
+        broken = [np.array(a, dtype=float) for a in value]
+        broken[0] = _with_entry(broken[0], np.nan, index)
+        return [("a string", "abc"), ("one entry short", value[:-1]),
+                ("nan in an entry", broken)]
     if name in CALLABLE and (CALLABLE[name] is None or fname in CALLABLE[name]):
         return [("not callable", "linear"), ("None", None)]
     if name == "rng":

@@ -258,9 +258,9 @@ def test_encode_shapes():
     (lambda: simulate_cells(np.random.default_rng(0), n_types=0), "n_types must"),
     (lambda: simulate_cells(np.random.default_rng(0), spread=0.0), "spread must"),
     (lambda: init_params(np.random.default_rng(0), 1), "n_genes must"),
-    (lambda: init_params(np.random.default_rng(0), 5, latent=0), "latent an integer"),
+    (lambda: init_params(np.random.default_rng(0), 5, latent=0), "latent must be a positive integer"),
     (lambda: fit(np.ones((4, 3)), steps=0), "steps must be a positive integer"),
-    (lambda: fit(np.ones((4, 3)), learning_rate=0.0), "learning_rate > 0"),
+    (lambda: fit(np.ones((4, 3)), learning_rate=0.0), "learning_rate must be positive"),
     (lambda: fit(np.ones(3)), r"x must have shape \(N, G\)"),
     (lambda: fit(np.array([[1, 2], [0, 0]])), "at least one count in every row"),
 ])
