@@ -60,15 +60,17 @@ def _beta(beta):
     return beta
 
 
-def _magnetisations(m, n: int, strict: bool = False):
-    m = _array("m", m)
+def _magnetisations(m, n: int, strict: bool = False, name: str = "m"):
+    m = _array(name, m)
     if m.ndim == 0 or m.shape[-1] != n:
-        raise ValueError(f"m must have last axis of length n_spins = {n}, got shape {m.shape}")
+        raise ValueError(f"{name} must have last axis of length n_spins = {n}, got shape "
+                         f"{m.shape}")
     if strict and np.any(np.abs(m) >= 1):
-        raise ValueError("m must lie in the open interval (-1, 1) here, got max |m| "
+        raise ValueError(f"{name} must lie in the open interval (-1, 1) here, got max |m| "
                          f"{np.abs(m).max()}")
     if np.any(np.abs(m) > 1):
-        raise ValueError(f"m must lie in [-1, 1] (m_i = E_q[s_i]), got max |m| {np.abs(m).max()}")
+        raise ValueError(f"{name} must lie in [-1, 1] (m_i = E_q[s_i]), got max |m| "
+                         f"{np.abs(m).max()}")
     return m
 
 
@@ -298,7 +300,10 @@ class Ising:
         return np.ascontiguousarray(self.states.T, dtype=np.float64)
 
     def _log_q(self, log_q):
-        log_q = np.asarray(log_q, dtype=np.float64)
+        try:
+            log_q = np.asarray(log_q, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"log_q must be real numbers, got {log_q!r}") from err
         size = 2**self.n_spins
         if log_q.ndim == 0 or log_q.shape[-1] != size:
             raise ValueError(f"log_q must have last axis of length 2^n_spins = {size}, "
@@ -388,7 +393,7 @@ class Ising:
         max_iter = _count("max_iter", max_iter, 1)
         if np.ndim(m0) == 0:                   # one number: the uniform start
             m0 = np.full(self.n_spins, _scalar("m0", m0))
-        m0 = _magnetisations(m0, self.n_spins)
+        m0 = _magnetisations(m0, self.n_spins, name="m0")
         m = np.broadcast_to(m0, beta.shape + (self.n_spins,)).copy()
         beta_column, keep = beta[..., None], 1 - damping   # checked once, not per step
         for _ in range(max_iter):

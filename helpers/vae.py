@@ -22,6 +22,8 @@ from autograd.misc import flatten
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
+from helpers.validation import count
+
 # Tiny matrices: one BLAS thread is fastest, and immune to a busy CPU (several
 # threads spinning on two shared cores can be ten times slower).
 _one_thread = threadpool_limits.wrap(limits=1, user_api="blas")
@@ -291,7 +293,8 @@ def fit_linear_vae(X, k, *, beta=1.0, noise_var=None, seed=0, max_iter=20_000):
     k = _latent_size(k, D)
     beta = _positive("beta", beta)
     fixed = None if noise_var is None else _positive("noise_var", noise_var)
-    rng = np.random.default_rng(seed)
+    max_iter = count("max_iter", max_iter)
+    rng = np.random.default_rng(count("seed", seed, minimum=0))
     start = {"W": 0.1 * rng.standard_normal((D, k)), "V": 0.1 * rng.standard_normal((k, D)),
              "mu": np.zeros(D), "log_enc_var": np.zeros(k)}
     if fixed is None:
@@ -332,7 +335,9 @@ def fit_ppca(X, k, *, noise_var=None, seed=0, max_iter=20_000):
     D = X.shape[1]
     k = _latent_size(k, D)
     fixed = None if noise_var is None else _positive("noise_var", noise_var)
-    start = {"W": 0.1 * np.random.default_rng(seed).standard_normal((D, k))}
+    max_iter = count("max_iter", max_iter)
+    start = {"W": 0.1 * np.random.default_rng(count("seed", seed, minimum=0))
+             .standard_normal((D, k))}
     if fixed is None:
         start["log_noise_var"] = np.log(np.trace(cov) / D)
     flat, unflatten = flatten(start)

@@ -10,11 +10,12 @@ classes) here.
 
 import numpy as np
 
-from helpers import counts, diffusion, finite, gaussian, models, vdm
+from helpers import counts, diffusion, finite, gaussian, ising, models, vae, vdm
 from helpers import mixture as em_mixture
 
 COVERED = ("helpers.gaussian", "helpers.vdm", "helpers.diffusion", "helpers.models",
-           "helpers.finite", "helpers.mixture", "helpers.counts")
+           "helpers.finite", "helpers.mixture", "helpers.counts", "helpers.ising",
+           "helpers.vae")
 #: Modules whose calls are listed but which do not yet pass (issue 16, in progress).
 PENDING = ()
 
@@ -54,7 +55,24 @@ def _methods():
         ("sample_prior", dict(rng=rng, size=5)))} | {
         f"DiscreteLatent.{name}": (getattr(discrete, name), kwargs) for name, kwargs in (
             ("elbo", dict(x=1, q=[0.4, 0.6])), ("log_evidence", dict(x=1)),
-            ("posterior", dict(x=0)))} | mixture_methods
+            ("posterior", dict(x=0)))} | mixture_methods | _ising_methods()
+
+
+def _ising_methods():
+    model = ising.Ising(ising.lattice_edges(1, 4), 4, J=1.0, h=0.1)
+    m = np.array([0.2, -0.1, 0.3, 0.05])
+    log_q = model.product_log_prob(m)
+    return {f"Ising.{name}": (getattr(model, name), kwargs) for name, kwargs in (
+        ("energy", dict(spins=ising.all_spins(4))),
+        ("log_partition", dict(beta=0.5)), ("log_boltzmann", dict(beta=0.5)),
+        ("mean_abs_magnetisation", dict(beta=0.5)), ("product_log_prob", dict(m=m)),
+        ("elbo_exact", dict(log_q=log_q, beta=0.5)),
+        ("kl_to_boltzmann", dict(log_q=log_q, beta=0.5)),
+        ("mean_field_elbo", dict(m=m, beta=0.5)), ("mean_field_map", dict(m=m, beta=0.5)),
+        ("self_consistency_residual", dict(m=m, beta=0.5)),
+        ("mean_field_hessian", dict(m=m, beta=0.5)),
+        ("mean_field_solve", dict(beta=0.5, m0=m, damping=0.5, tol=1e-10,
+                                  max_iter=1000)))}
 
 
 def _functions():
@@ -69,6 +87,8 @@ def _functions():
                   [1.7, 0.8], [-0.2, -0.1], [1.2, 1.9]])
     gmm = dict(weights=[0.5, 0.5], means=[[0.0, 0.0], [1.5, 1.0]],
                covs=[np.eye(2), np.eye(2) * 0.5])
+    pca_X = np.random.default_rng(4).normal(size=(12, 3)) * [2.0, 1.0, 0.5]
+    pca_W = np.array([[1.0], [0.5], [0.1]])
     q_resp = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.1, 0.9], [0.8, 0.2],
                        [0.3, 0.7], [0.7, 0.3], [0.2, 0.8]])
     return {
@@ -160,4 +180,19 @@ def _functions():
         finite.indexed_weights: dict(name="q", total="Q"),
         finite.kl_exact: dict(q=[0.25, 0.75], p=[0.5, 0.5]),
         finite.state_sum: dict(expr=finite.indexed_weights("w", "W")[0][finite.k]),
+        ising.lattice_edges: dict(rows=3, cols=3, periodic=True),
+        ising.all_spins: dict(n=3),
+        ising.binary_entropy: dict(m=np.array([0.1, -0.5])),
+        ising.chain_log_partition: dict(n=4, beta=0.5, J=1.0, h=0.2),
+        ising.Ising: dict(edges=ising.lattice_edges(1, 4), n_spins=4, J=1.0, h=0.1),
+        vae.ppca_log_likelihood: dict(X=pca_X, W=pca_W, mu=np.zeros(3), noise_var=0.3),
+        vae.ppca_posterior: dict(X=pca_X, W=pca_W, mu=np.zeros(3), noise_var=0.3),
+        vae.linear_vae_elbo: dict(X=pca_X, W=pca_W, mu=np.zeros(3), noise_var=0.3,
+                                  V=pca_W.T * 0.5, S=np.array([0.4])),
+        vae.ppca_ml: dict(X=pca_X, k=1),
+        vae.fit_linear_vae: dict(X=pca_X, k=1, beta=1.0, noise_var=None, seed=0,
+                                 max_iter=50),
+        vae.fit_ppca: dict(X=pca_X, k=1, noise_var=None, seed=0, max_iter=50),
+        vae.linear_beta_optimum: dict(eigenvalues=np.array([2.0, 1.0, 0.5]),
+                                      noise_var=0.3, beta=1.0),
     }

@@ -35,7 +35,9 @@ POSITIVE = {"var", "var_q", "var_p", "s2", "reverse_var", "beta_start", "beta_en
             "spread", "concentration"}
 NONNEGATIVE = {"snr"}
 COUNT = {"nodes", "d", "T", "snr_nodes", "bits", "dims", "n", "n_cells", "n_genes",
-         "n_types", "latent", "steps", "n_iter", "K", "denominator", "size"}
+         "n_types", "latent", "steps", "n_iter", "K", "denominator", "size", "max_iter",
+         "max_sweeps"}
+SEED = {"seed"}                                   # an integer >= 0
 PROBABILITIES = {"weights", "prior"}
 UNIT = {"pi"}                                      # a probability, one number
 COVARIANCE = {"cov_q", "cov_p"}
@@ -96,6 +98,10 @@ def bad_values(function, name, value, index):
     if name in COUNT:
         found += [("zero count", 0), ("negative count", -1), ("fractional count", 2.5),
                   ("bool count", True)]
+    if name in SEED:
+        found += [("negative seed", -1), ("fractional seed", 2.5), ("bool seed", True)]
+    if name in ("damping", "tol"):
+        found += [("zero", 0.0), ("negative", -0.1)]
     if name in PROBABILITIES:
         weights = np.asarray(value, dtype=float)
         found += [("sum 2", weights * 2), ("negative entry", weights[::-1] * [1.5, -0.5])]

@@ -342,7 +342,7 @@ def test_binary_entropy():
     (lambda: SQUARE_3.mean_field_solve(1.0, 0.5, damping=0), "damping must lie"),
     (lambda: SQUARE_3.mean_field_solve(1.0, 0.5, tol=0), "tol must be positive"),
     (lambda: SQUARE_3.mean_field_solve(1.0, 0.5, max_iter=0), "max_iter must be"),
-    (lambda: SQUARE_3.mean_field_solve(1.0, 2.0), r"m must lie in \[-1, 1\]"),
+    (lambda: SQUARE_3.mean_field_solve(1.0, 2.0), r"m0 must lie in \[-1, 1\]"),
 ])
 def test_bad_input_is_refused(call, message):
     with pytest.raises(ValueError, match=message):
