@@ -25,6 +25,7 @@ from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
 from helpers.gaussian import standard_normal_rule_2d
+from helpers.validation import count, generator, positive, real_array, real_scalar
 
 __all__ = ["Settings", "binary_digits", "init_params", "encode", "decoder_logits",
            "bernoulli_log_likelihood", "elbo_estimate", "train", "log_weights",
@@ -52,28 +53,30 @@ class Settings:
 
     def __post_init__(self):
         for name in ("hidden", "latent", "epochs", "batch_size"):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and value >= 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not (self.beta >= 0 and self.learning_rate > 0):
-            raise ValueError(f"beta must be >= 0 and learning_rate > 0, got "
-                             f"{self.beta!r}, {self.learning_rate!r}")
+            count(name, getattr(self, name))
+        count("seed", self.seed, minimum=0)
+        if not real_scalar("beta", self.beta) >= 0:
+            raise ValueError(f"beta must be >= 0, got {self.beta!r}")
+        positive("learning_rate", real_scalar("learning_rate", self.learning_rate))
 
 
 def binary_digits(n_test=360, seed=0):
     """``(x_train, x_test, labels_train, labels_test)``: a seeded split of the digits."""
     digits = load_digits()
-    if not (isinstance(n_test, int) and 0 < n_test < len(digits.target)):
+    if count("n_test", n_test) >= len(digits.target):
         raise ValueError(f"n_test must be an integer in 1..{len(digits.target) - 1}, "
                          f"got {n_test!r}")
     x = (digits.data >= 8).astype(np.float64)
-    order = np.random.default_rng(seed).permutation(len(x))
+    order = np.random.default_rng(count("seed", seed, minimum=0)).permutation(len(x))
     test, train = order[:n_test], order[n_test:]
     return x[train], x[test], digits.target[train], digits.target[test]
 
 
 def init_params(rng, data_dim, hidden, latent):
     """Weights ``N(0, 1/fan_in)``, biases zero: encoder then decoder."""
+    generator("rng", rng)
+    data_dim, hidden, latent = (count("data_dim", data_dim), count("hidden", hidden),
+                                count("latent", latent))
     shapes = [(data_dim, hidden), (hidden, 2 * latent), (latent, hidden), (hidden, data_dim)]
     params = []
     for fan_in, fan_out in shapes:
@@ -81,16 +84,41 @@ def init_params(rng, data_dim, hidden, latent):
     return params
 
 
-def _rows(name, x, dim):
-    x = np.asarray(x, dtype=np.float64) if not hasattr(x, "_value") else x
-    if x.ndim != 2 or x.shape[1] != dim:
-        raise ValueError(f"{name} must have shape (N, {dim}), got {x.shape}")
+def _plain(value) -> bool:
+    """True unless ``value`` is an array autograd is tracing (checked by its owner)."""
+    return not hasattr(value, "_value")
+
+
+def _rows(name, x, dim, binary=False):
+    """``x`` as an (N, dim) float array, N >= 1; with ``binary`` every entry 0 or 1."""
+    if _plain(x):
+        x = real_array(name, x)
+    if x.ndim != 2 or x.shape[1] != dim or x.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N, {dim}) with N >= 1, got {x.shape}")
+    if binary and _plain(x) and not np.all((x == 0) | (x == 1)):
+        raise ValueError(f"{name} must hold binary pixels (0 or 1)")
     return x
+
+
+def _check_params(params):
+    """ValueError unless ``params`` is the list of init_params' 8 arrays, consistent and finite."""
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__len__") or len(params) != 8:
+        raise ValueError("params must be the list of 8 arrays that init_params returns")
+    shapes = [np.shape(p) for p in params]
+    (data_dim, hidden), latent = shapes[0], shapes[4][0] if len(shapes[4]) == 2 else 0
+    expected = [(data_dim, hidden), (hidden,), (hidden, 2 * latent), (2 * latent,),
+                (latent, hidden), (hidden,), (hidden, data_dim), (data_dim,)]
+    if shapes != expected:
+        raise ValueError(f"params must have the shapes of init_params, got {shapes}")
+    for i, p in enumerate(params):
+        if _plain(p):
+            real_array(f"params[{i}]", p)
+    return params
 
 
 def encode(params, x):
     """Mean and log-variance of ``q_phi(z | x)``, one row per data point."""
-    x = _rows("x", x, params[0].shape[0])
+    x = _rows("x", x, np.shape(_check_params(params)[0])[0], binary=True)
     hidden = anp.tanh(anp.dot(x, params[0]) + params[1])
     out = anp.dot(hidden, params[2]) + params[3]
     latent = params[4].shape[0]
@@ -99,12 +127,18 @@ def encode(params, x):
 
 def decoder_logits(params, z):
     """Logits of ``p_theta(x | z)``; ``z`` has one row per latent point."""
-    z = _rows("z", z, params[4].shape[0])
+    z = _rows("z", z, np.shape(_check_params(params)[4])[0])
     return anp.dot(anp.tanh(anp.dot(z, params[4]) + params[5]), params[6]) + params[7]
 
 
 def bernoulli_log_likelihood(x, logits):
     """``sum_d [x_d l_d - log(1 + e^{l_d})]`` over the last axis (eq-vae-recon-bernoulli)."""
+    if _plain(x):
+        x = real_array("x", x)
+        if not np.all((x == 0) | (x == 1)):
+            raise ValueError("x must hold binary pixels (0 or 1)")
+    if _plain(logits):
+        logits = real_array("logits", logits)
     return anp.sum(x * logits - anp.logaddexp(0.0, logits), axis=-1)
 
 
@@ -114,9 +148,14 @@ def elbo_estimate(params, x, eps, beta=1.0):
     ``log p_theta(x | m + s eps) - beta KL(q || N(0, I))``; unbiased for the
     ELBO when ``beta = 1`` and ``eps ~ N(0, I)`` (eq-reparam, eq-vae-kl).
     """
+    x = _rows("x", x, np.shape(_check_params(params)[0])[0], binary=True)
     mean, log_var = encode(params, x)
     if np.shape(eps) != np.shape(mean):
         raise ValueError(f"eps must have shape {np.shape(mean)}, got {np.shape(eps)}")
+    if _plain(eps):
+        real_array("eps", eps)
+    if not real_scalar("beta", beta) >= 0:
+        raise ValueError(f"beta must be >= 0, got {beta!r}")
     z = mean + anp.exp(0.5 * log_var) * eps
     kl = 0.5 * anp.sum(mean**2 + anp.exp(log_var) - 1.0 - log_var, axis=1)
     return bernoulli_log_likelihood(x, decoder_logits(params, z)) - beta * kl
@@ -135,8 +174,10 @@ def train(x_train, x_test, settings=Settings()):
     averaged over 10 draws per point.  One generator (``settings.seed``) drives
     the initialisation, the minibatch order and every draw.
     """
-    x_train = _rows("x_train", x_train, np.shape(x_train)[-1])
-    x_test = _rows("x_test", x_test, x_train.shape[1])
+    x_train = _rows("x_train", x_train, np.shape(x_train)[-1] if np.ndim(x_train) else 0,
+                    binary=True)
+    x_test = _rows("x_test", x_test, x_train.shape[1], binary=True)
+    _settings(settings)
     s, rng = settings, np.random.default_rng(settings.seed)
     params = init_params(rng, x_train.shape[1], s.hidden, s.latent)
     first, second = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
@@ -161,12 +202,25 @@ def train(x_train, x_test, settings=Settings()):
     return params, {key: np.array(value) for key, value in history.items()}
 
 
+def _settings(settings):
+    if not isinstance(settings, Settings):
+        raise TypeError(f"settings must be a helpers.mlp_vae.Settings, got "
+                        f"{type(settings).__name__}")
+    return settings
+
+
 def cache_path(x_train, x_test, settings, directory):
     """The cache file for these data and settings: ``mlp-vae-<hash>.npz`` in ``directory``.
 
     The hash covers the settings, the training code's version and the bytes
     of both data sets, so a cache is never reused for anything else.
     """
+    _settings(settings)
+    x_train = _rows("x_train", x_train, np.shape(x_train)[-1] if np.ndim(x_train) else 0,
+                    binary=True)
+    x_test = _rows("x_test", x_test, x_train.shape[1], binary=True)
+    if not isinstance(directory, (str, Path)):
+        raise TypeError(f"directory must be a path, got {type(directory).__name__}")
     key = hashlib.sha256(json.dumps({"code": _TRAINING_CODE_VERSION, **asdict(settings)},
                                     sort_keys=True).encode())
     for x in (x_train, x_test):
@@ -180,6 +234,8 @@ def trained(x_train, x_test, settings, directory, retrain=False):
     With ``retrain=True`` (or no cache file) the model is trained by
     :func:`train`; with ``retrain=True`` the cache file is (re)written.
     """
+    if not isinstance(retrain, bool):
+        raise TypeError(f"retrain must be True or False, got {retrain!r}")
     path = cache_path(x_train, x_test, settings, directory)
     if path.exists() and not retrain:
         with np.load(path) as data:
@@ -202,10 +258,9 @@ def log_weights(params, x, K, rng, chunk=16, block=2048):
     (all ``K`` draws of those points at once), and decoded about ``block``
     latent points at a time, so that the intermediate arrays stay in cache.
     """
-    x = _rows("x", x, params[0].shape[0])
-    for name, value in (("K", K), ("chunk", chunk), ("block", block)):
-        if isinstance(value, bool) or not (isinstance(value, (int, np.integer)) and value >= 1):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    x = _rows("x", x, np.shape(_check_params(params)[0])[0], binary=True)
+    K, chunk, block = count("K", K), count("chunk", chunk), count("block", block)
+    generator("rng", rng)
     mean, log_var = encode(params, x)
     latent, out = mean.shape[1], np.empty((K, len(x)))
     for start in range(0, len(x), chunk):
@@ -233,13 +288,15 @@ def iwae_bounds(log_w, sizes):
     ``K``; each block gives ``log (1/K) sum_k w_k`` and the blocks are averaged
     (eq-iwae of the gap-kl chapter).  Every size must divide ``K_max``.
     """
-    log_w = np.asarray(log_w, dtype=np.float64)
+    log_w = real_array("log_w", log_w)
     if log_w.ndim != 2:
         raise ValueError(f"log_w must have shape (K_max, N), got {log_w.shape}")
     rows = []
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a sequence of positive integers, got {sizes!r}")
     for K in sizes:
-        if not (isinstance(K, (int, np.integer)) and K >= 1 and log_w.shape[0] % K == 0):
-            raise ValueError(f"each size must be a positive divisor of {log_w.shape[0]}, "
+        if log_w.shape[0] % count("sizes", K) != 0:
+            raise ValueError(f"sizes must be positive divisors of {log_w.shape[0]}, "
                              f"got {K!r}")
         blocks = log_w.reshape(-1, K, log_w.shape[1])
         rows.append(np.mean(logsumexp(blocks, axis=1) - np.log(K), axis=0))
@@ -254,7 +311,7 @@ def expected_log_likelihood(params, x, nodes=32):
     axis: exact for polynomials of degree < 2 ``nodes``, and converging fast
     for this smooth integrand; compare two node counts to see the error.
     """
-    x = _rows("x", x, params[0].shape[0])
+    x = _rows("x", x, np.shape(_check_params(params)[0])[0], binary=True)
     points, weights = standard_normal_rule_2d(nodes)
     mean, log_var = encode(params, x)
     if mean.shape[1] != 2:
@@ -272,11 +329,11 @@ def log_evidence_grid(params, x, half_width=8.0, n=201, chunk=40):
     for a smooth integrand that vanishes at the edges it converges faster than
     any power of the spacing; compare two grids to see the error.
     """
-    x = _rows("x", x, params[0].shape[0])
+    x = _rows("x", x, np.shape(_check_params(params)[0])[0], binary=True)
     if params[4].shape[0] != 2:
         raise ValueError(f"the latent must be 2-D for this quadrature, got {params[4].shape[0]}")
-    if not (half_width > 0 and isinstance(n, int) and n >= 3):
-        raise ValueError(f"half_width must be > 0 and n an integer >= 3, got {half_width!r}, {n!r}")
+    half_width = float(positive("half_width", real_scalar("half_width", half_width)))
+    n, chunk = count("n", n, minimum=3), count("chunk", chunk)
     g = np.linspace(-half_width, half_width, n)
     z = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
     logits = decoder_logits(params, z)

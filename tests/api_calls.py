@@ -8,14 +8,16 @@ a generator is consumed and a method belongs to a fresh object.  The modules in
 classes) here.
 """
 
+import tempfile
+
 import numpy as np
 
-from helpers import counts, diffusion, finite, gaussian, ising, models, vae, vdm
+from helpers import counts, diffusion, finite, gaussian, ising, mlp_vae, models, vae, vdm
 from helpers import mixture as em_mixture
 
 COVERED = ("helpers.gaussian", "helpers.vdm", "helpers.diffusion", "helpers.models",
            "helpers.finite", "helpers.mixture", "helpers.counts", "helpers.ising",
-           "helpers.vae")
+           "helpers.vae", "helpers.mlp_vae")
 #: Modules whose calls are listed but which do not yet pass (issue 16, in progress).
 PENDING = ()
 
@@ -87,6 +89,9 @@ def _functions():
                   [1.7, 0.8], [-0.2, -0.1], [1.2, 1.9]])
     gmm = dict(weights=[0.5, 0.5], means=[[0.0, 0.0], [1.5, 1.0]],
                covs=[np.eye(2), np.eye(2) * 0.5])
+    pixels = (np.random.default_rng(5).random((6, 5)) < 0.4).astype(float)
+    net = mlp_vae.init_params(np.random.default_rng(6), 5, 3, 2)
+    tiny = mlp_vae.Settings(hidden=3, latent=2, epochs=1, batch_size=3)
     pca_X = np.random.default_rng(4).normal(size=(12, 3)) * [2.0, 1.0, 0.5]
     pca_W = np.array([[1.0], [0.5], [0.1]])
     q_resp = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.1, 0.9], [0.8, 0.2],
@@ -195,4 +200,22 @@ def _functions():
         vae.fit_ppca: dict(X=pca_X, k=1, noise_var=None, seed=0, max_iter=50),
         vae.linear_beta_optimum: dict(eigenvalues=np.array([2.0, 1.0, 0.5]),
                                       noise_var=0.3, beta=1.0),
+        mlp_vae.Settings: dict(hidden=3, latent=2, beta=1.0, epochs=1, batch_size=3,
+                               learning_rate=0.003, seed=0),
+        mlp_vae.binary_digits: dict(n_test=100, seed=0),
+        mlp_vae.init_params: dict(rng=rng, data_dim=5, hidden=3, latent=2),
+        mlp_vae.encode: dict(params=net, x=pixels),
+        mlp_vae.decoder_logits: dict(params=net, z=np.zeros((4, 2))),
+        mlp_vae.bernoulli_log_likelihood: dict(x=pixels, logits=np.zeros((6, 5))),
+        mlp_vae.elbo_estimate: dict(params=net, x=pixels, eps=np.zeros((6, 2)), beta=1.0),
+        mlp_vae.train: dict(x_train=pixels, x_test=pixels[:2], settings=tiny),
+        mlp_vae.log_weights: dict(params=net, x=pixels, K=4, rng=rng, chunk=2, block=8),
+        mlp_vae.iwae_bounds: dict(log_w=np.zeros((4, 6)), sizes=[1, 2, 4]),
+        mlp_vae.expected_log_likelihood: dict(params=net, x=pixels, nodes=4),
+        mlp_vae.log_evidence_grid: dict(params=net, x=pixels, half_width=6.0, n=11,
+                                        chunk=3),
+        mlp_vae.cache_path: dict(x_train=pixels, x_test=pixels[:2], settings=tiny,
+                                 directory=tempfile.gettempdir()),
+        mlp_vae.trained: dict(x_train=pixels, x_test=pixels[:2], settings=tiny,
+                              directory=tempfile.gettempdir(), retrain=False),
     }

@@ -36,7 +36,9 @@ POSITIVE = {"var", "var_q", "var_p", "s2", "reverse_var", "beta_start", "beta_en
 NONNEGATIVE = {"snr"}
 COUNT = {"nodes", "d", "T", "snr_nodes", "bits", "dims", "n", "n_cells", "n_genes",
          "n_types", "latent", "steps", "n_iter", "K", "denominator", "size", "max_iter",
-         "max_sweeps"}
+         "max_sweeps", "hidden", "epochs", "batch_size", "data_dim", "n_test", "chunk",
+         "block"}
+BINARY = {"x_train", "x_test"}                    # pixels 0 or 1
 SEED = {"seed"}                                   # an integer >= 0
 PROBABILITIES = {"weights", "prior"}
 UNIT = {"pi"}                                      # a probability, one number
@@ -90,7 +92,8 @@ def bad_values(function, name, value, index):
                   ("a string", "abc")]
         if not _has_default_none(function, name):
             found.append(("None", None))
-    if name in POSITIVE or (name == "mu" and fname in POSITIVE_MEAN):
+    if name in POSITIVE or (name == "mu" and fname in POSITIVE_MEAN) or (
+            name in ("learning_rate", "half_width")):
         found += [("zero", _with_entry(value, 0.0, index)),
                   ("negative", _with_entry(value, -0.5, index))]
     if name in NONNEGATIVE:
@@ -98,6 +101,17 @@ def bad_values(function, name, value, index):
     if name in COUNT:
         found += [("zero count", 0), ("negative count", -1), ("fractional count", 2.5),
                   ("bool count", True)]
+    if name in BINARY or (name == "x" and "mlp_vae" in function.__module__
+                          and np.ndim(value) == 2):
+        found.append(("a pixel of 2", _with_entry(value, 2.0, index)))
+    if name in ("settings",):
+        found.append(("not Settings", {"epochs": 1}))
+    if name == "directory":
+        found.append(("not a path", 3))
+    if name == "retrain":
+        found.append(("not a bool", "yes"))
+    if name == "sizes":
+        found += [("size 3 of 4", [3]), ("size 0", [0]), ("not a sequence", 4)]
     if name in SEED:
         found += [("negative seed", -1), ("fractional seed", 2.5), ("bool seed", True)]
     if name in ("damping", "tol"):
