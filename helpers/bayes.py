@@ -45,6 +45,7 @@ import numpy as np
 from scipy.linalg import cho_solve, cholesky, solve_triangular
 from scipy.special import digamma, gammaln
 
+from helpers.validation import count, generator
 from helpers.validation import real_array as _array
 from helpers.validation import spd_cholesky
 
@@ -227,9 +228,21 @@ class CaviResult(NamedTuple):
     converged: bool
 
 
-def _check_q(model, q):
+def _check_model(model):
+    if not isinstance(model, NormalGammaRegression):
+        raise TypeError(f"model must be a NormalGammaRegression, got {type(model).__name__}")
+    return model
+
+
+def _mean_field(name, q):
     if not isinstance(q, MeanField):
-        raise ValueError(f"q must be a MeanField, got {type(q).__name__}")
+        raise TypeError(f"{name} must be a MeanField, got {type(q).__name__}")
+    return q
+
+
+def _check_q(model, q, name="q"):
+    _check_model(model)
+    _mean_field(name, q)
     mean = _array("q.mean", q.mean)
     if mean.shape != (model.d,):
         raise ValueError(f"q.mean must have shape ({model.d},), got {mean.shape}")
@@ -328,6 +341,7 @@ def kl_to_posterior(model: NormalGammaRegression, q: MeanField) -> float:
 
 def log_q(q: MeanField, w, tau):
     """log q(w) + log q(tau) at each row of ``w`` (..., d) and entry of ``tau`` (...)."""
+    _mean_field("q", q)
     mean, cov = _array("q.mean", q.mean), _array("q.cov", q.cov)
     chol = spd_cholesky("q.cov", cov, mean.size)
     w, tau = _array("w", w), _array("tau", tau)
@@ -341,10 +355,9 @@ def log_q(q: MeanField, w, tau):
 
 def sample_q(q: MeanField, rng: np.random.Generator, size: int):
     """``size`` independent draws (w, tau) from q: arrays of shape (size, d) and (size,)."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, got {type(rng).__name__}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
+    _mean_field("q", q)
+    generator("rng", rng)
+    size = count("size", size)
     mean = _array("q.mean", q.mean)
     chol = spd_cholesky("q.cov", q.cov, mean.size)
     shape, rate = _positive_scalar("q.shape", q.shape), _positive_scalar("q.rate", q.rate)
@@ -428,7 +441,7 @@ def initial_q(model: NormalGammaRegression, blocks="full") -> MeanField:
 
     That is, q(w_B) = N(m0_B, (a0/b0 Lambda0[B, B])^-1) and q(tau) = Gamma(a0, b0).
     """
-    parts = _blocks(blocks, model.d)
+    parts = _blocks(blocks, _check_model(model).d)
     cov = np.zeros((model.d, model.d))
     for block in parts:
         idx = np.ix_(block, block)
@@ -446,15 +459,13 @@ def cavi(model: NormalGammaRegression, blocks="full", q0: MeanField | None = Non
     ``q0`` must belong to the family: zero covariance between different blocks
     (default :func:`initial_q`).
     """
-    parts = _blocks(blocks, model.d)
-    if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, (int, np.integer)) \
-            or max_sweeps < 1:
-        raise ValueError(f"max_sweeps must be a positive integer, got {max_sweeps!r}")
+    parts = _blocks(blocks, _check_model(model).d)
+    count("max_sweeps", max_sweeps)
     tol = float(_array("tol", tol))
     if tol < 0:
         raise ValueError(f"tol must be non-negative, got {tol}")
     q = initial_q(model, blocks) if q0 is None else q0
-    mean, cov, chol, a, b = _check_q(model, q)
+    mean, cov, chol, a, b = _check_q(model, q, "q" if q0 is None else "q0")
     same_block = np.zeros((model.d, model.d), dtype=bool)
     for block in parts:
         same_block[np.ix_(block, block)] = True
@@ -487,7 +498,7 @@ def fixed_point(model: NormalGammaRegression, blocks="full") -> MeanField:
     b = b_n a / a_n; the covariance is block-diagonal with blocks
     (E_q[tau] Lambda_n[B, B])^-1.
     """
-    parts = _blocks(blocks, model.d)
+    parts = _blocks(blocks, _check_model(model).d)
     a_n, b_n, d = model.post_shape, model.post_rate, model.d
     e_tau = a_n / b_n
     cov = np.zeros((d, d))
@@ -510,7 +521,7 @@ def fixed_point_gap(model: NormalGammaRegression, blocks="full") -> float:
     never negative; for the diagonal family it is -1/2 log det R, with R the
     correlation matrix of Lambda_n.
     """
-    parts = _blocks(blocks, model.d)
+    parts = _blocks(blocks, _check_model(model).d)
     a_n, s = model.post_shape, model.d / 2
     gap = (gammaln(a_n) - gammaln(a_n + s) + (a_n + s) * np.log(a_n + s)
            - a_n * np.log(a_n) - s)

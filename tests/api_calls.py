@@ -12,12 +12,13 @@ import tempfile
 
 import numpy as np
 
-from helpers import counts, diffusion, finite, gaussian, ising, mlp_vae, models, vae, vdm
+from helpers import (bayes, counts, diffusion, finite, gaussian, ising, mlp_vae, models,
+                     vae, vdm)
 from helpers import mixture as em_mixture
 
 COVERED = ("helpers.gaussian", "helpers.vdm", "helpers.diffusion", "helpers.models",
            "helpers.finite", "helpers.mixture", "helpers.counts", "helpers.ising",
-           "helpers.vae", "helpers.mlp_vae")
+           "helpers.vae", "helpers.mlp_vae", "helpers.bayes")
 #: Modules whose calls are listed but which do not yet pass (issue 16, in progress).
 PENDING = ()
 
@@ -57,7 +58,22 @@ def _methods():
         ("sample_prior", dict(rng=rng, size=5)))} | {
         f"DiscreteLatent.{name}": (getattr(discrete, name), kwargs) for name, kwargs in (
             ("elbo", dict(x=1, q=[0.4, 0.6])), ("log_evidence", dict(x=1)),
-            ("posterior", dict(x=0)))} | mixture_methods | _ising_methods()
+            ("posterior", dict(x=0)))} | mixture_methods | _ising_methods() | _bayes_methods()
+
+
+def _regression():
+    x = np.linspace(-1, 1, 8)
+    design = bayes.polynomial_design(x, 2)
+    return bayes.NormalGammaRegression(design, np.sin(2 * x), np.zeros(3), np.eye(3),
+                                       2.0, 1.0)
+
+
+def _bayes_methods():
+    model = _regression()
+    return {f"NormalGammaRegression.{name}": (getattr(model, name), kwargs)
+            for name, kwargs in (("posterior", {}), ("log_evidence", {}),
+                                 ("log_joint", dict(w=np.zeros(3), tau=1.5)),
+                                 ("log_posterior", dict(w=np.zeros(3), tau=1.5)))}
 
 
 def _ising_methods():
@@ -89,6 +105,8 @@ def _functions():
                   [1.7, 0.8], [-0.2, -0.1], [1.2, 1.9]])
     gmm = dict(weights=[0.5, 0.5], means=[[0.0, 0.0], [1.5, 1.0]],
                covs=[np.eye(2), np.eye(2) * 0.5])
+    model = _regression()
+    q0 = bayes.initial_q(model, "diagonal")
     pixels = (np.random.default_rng(5).random((6, 5)) < 0.4).astype(float)
     net = mlp_vae.init_params(np.random.default_rng(6), 5, 3, 2)
     tiny = mlp_vae.Settings(hidden=3, latent=2, epochs=1, batch_size=3)
@@ -218,4 +236,20 @@ def _functions():
                                  directory=tempfile.gettempdir()),
         mlp_vae.trained: dict(x_train=pixels, x_test=pixels[:2], settings=tiny,
                               directory=tempfile.gettempdir(), retrain=False),
+        bayes.polynomial_design: dict(x=np.linspace(-1, 1, 5), degree=2),
+        bayes.log_gamma_pdf: dict(tau=np.array([0.5, 2.0]), shape=2.0, rate=1.5),
+        bayes.kl_gamma: dict(shape_q=2.0, rate_q=1.5, shape_p=1.0, rate_p=1.0),
+        bayes.NormalGammaRegression: dict(design=bayes.polynomial_design(
+            np.linspace(-1, 1, 6), 1), targets=np.linspace(0, 1, 6), prior_mean=np.zeros(2),
+            prior_precision=np.eye(2), a0=2.0, b0=1.0),
+        bayes.elbo: dict(model=model, q=q0),
+        bayes.kl_to_posterior: dict(model=model, q=q0),
+        bayes.log_q: dict(q=q0, w=np.zeros(3), tau=1.5),
+        bayes.sample_q: dict(q=q0, rng=rng, size=4),
+        bayes.update_w: dict(model=model, q=q0, block=[0, 1]),
+        bayes.update_tau: dict(model=model, q=q0),
+        bayes.initial_q: dict(model=model, blocks="diagonal"),
+        bayes.cavi: dict(model=model, blocks="diagonal", q0=q0, max_sweeps=50, tol=1e-9),
+        bayes.fixed_point: dict(model=model, blocks="diagonal"),
+        bayes.fixed_point_gap: dict(model=model, blocks="diagonal"),
     }

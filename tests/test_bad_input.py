@@ -32,17 +32,18 @@ NAMES = sorted(CALLS)
 
 POSITIVE = {"var", "var_q", "var_p", "s2", "reverse_var", "beta_start", "beta_end",
             "prior_var", "noise_var", "q_var", "theta", "learning_rate",
-            "spread", "concentration"}
+            "spread", "concentration", "tau", "shape", "rate", "shape_q", "rate_q",
+            "shape_p", "rate_p", "a0", "b0"}
 NONNEGATIVE = {"snr"}
 COUNT = {"nodes", "d", "T", "snr_nodes", "bits", "dims", "n", "n_cells", "n_genes",
          "n_types", "latent", "steps", "n_iter", "K", "denominator", "size", "max_iter",
          "max_sweeps", "hidden", "epochs", "batch_size", "data_dim", "n_test", "chunk",
          "block"}
 BINARY = {"x_train", "x_test"}                    # pixels 0 or 1
-SEED = {"seed"}                                   # an integer >= 0
+SEED = {"seed", "degree"}                         # an integer >= 0
 PROBABILITIES = {"weights", "prior"}
 UNIT = {"pi"}                                      # a probability, one number
-COVARIANCE = {"cov_q", "cov_p"}
+COVARIANCE = {"cov_q", "cov_p", "prior_precision"}
 CALLABLE = {"log_snr": ("gaussian_diffusion_loss_steps", "gaussian_neg_elbo",
                         "mixture_diffusion_loss_steps", "mixture_neg_elbo"),
             "reverse_mean": None, "e_step": None}
@@ -76,6 +77,12 @@ def bad_values(function, name, value, index):
                and not isinstance(value, bool))
     if name == "mixture":
         return [("not a mixture", "mixture")]
+    if name in ("model", "q", "q0") and not isinstance(value, (np.ndarray, list, float)):
+        return [("a string", "abc"), ("a number", 1.0)]
+    if name == "blocks":
+        return [("unknown", "some"), ("not a partition", [[0], [0, 1]])]
+    if name == "block":
+        return [("out of range", [0, 7]), ("repeated", [1, 1])]
     if name == "params" and isinstance(value, list):
         broken = [np.array(a, dtype=float) for a in value]
         broken[0] = _with_entry(broken[0], np.nan, index)
@@ -114,8 +121,10 @@ def bad_values(function, name, value, index):
         found += [("size 3 of 4", [3]), ("size 0", [0]), ("not a sequence", 4)]
     if name in SEED:
         found += [("negative seed", -1), ("fractional seed", 2.5), ("bool seed", True)]
-    if name in ("damping", "tol"):
+    if name == "damping":
         found += [("zero", 0.0), ("negative", -0.1)]
+    if name == "tol":
+        found.append(("negative", -0.1))
     if name in PROBABILITIES:
         weights = np.asarray(value, dtype=float)
         found += [("sum 2", weights * 2), ("negative entry", weights[::-1] * [1.5, -0.5])]

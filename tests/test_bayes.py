@@ -330,9 +330,9 @@ def test_q_validation():
         (good._replace(rate=np.inf), "q.rate must be finite"),
     ]
     for q, message in cases:
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises((ValueError, TypeError), match=message):
             elbo(MODEL, q)
-    with pytest.raises(ValueError, match="rng must be a numpy Generator"):
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
         sample_q(good, 0, 5)
     with pytest.raises(ValueError, match="size must be a positive integer"):
         sample_q(good, np.random.default_rng(0), 0)
