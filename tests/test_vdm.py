@@ -22,17 +22,7 @@ from helpers.vdm import (LOG_SNR_MAX, LOG_SNR_MIN, bits_per_dim,
                          mixture_entropy, mixture_mmse, mixture_neg_elbo,
                          mixture_prior_term, pixel_levels, reconstruction_term,
                          vp_variances)
-
-Z = 5.0
-MIXTURE = GaussianMixture([0.5, 0.3, 0.2], [[-1.0, 0.0], [1.0, 0.5], [0.0, -1.2]],
-                          [[[0.2, 0.05], [0.05, 0.1]], [[0.05, 0.0], [0.0, 0.3]],
-                           [[0.1, -0.04], [-0.04, 0.08]]])
-
-
-def within(samples, exact, z=Z):
-    samples = np.asarray(samples)
-    se = samples.std(ddof=1) / np.sqrt(samples.size)
-    return abs(samples.mean() - exact) <= z * se
+from test_diffusion import MIXTURE, within     # the same mixture and z = 5 test
 
 
 def one_component(s2, d=1):
