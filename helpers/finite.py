@@ -31,6 +31,8 @@ K = sp.Symbol("K", integer=True, positive=True)
 
 def state_sum(expr) -> sp.Sum:
     """``sum_{k=1}^K expr`` over the symbolic number of states ``K``."""
+    if not isinstance(expr, sp.Basic):
+        raise TypeError(f"expr must be a SymPy expression, got {type(expr).__name__}")
     return sp.Sum(expr, (k, 1, K))
 
 

@@ -49,6 +49,13 @@ class Equation:
     tex: str
     definition: bool
 
+    def __post_init__(self):
+        for name in ("label", "tex"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be a string, got {getattr(self, name)!r}")
+        if not isinstance(self.definition, bool):
+            raise TypeError(f"definition must be True or False, got {self.definition!r}")
+
 
 def equations_in_text(text: str, in_definition: bool = False) -> list[Equation]:
     """Labelled equations in MyST text, in order of appearance.
@@ -57,6 +64,10 @@ def equations_in_text(text: str, in_definition: bool = False) -> list[Equation]:
     writes ``:=`` (``\\coloneqq``, ``\\triangleq``, ...); a definition is
     not a result, so no check may claim to verify it.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string of MyST Markdown, got {type(text).__name__}")
+    if not isinstance(in_definition, bool):
+        raise TypeError(f"in_definition must be True or False, got {in_definition!r}")
     found: list[Equation] = []
     for token in _parser().parse(text):
         if token.type in ("math_block_label", "amsmath") and token.info:
@@ -85,9 +96,17 @@ def labels_in_text(text: str) -> list[str]:
 
 def equations(path: str | Path) -> list[Equation]:
     """Labelled equations of the MyST file at ``path``."""
-    return equations_in_text(Path(path).read_text(encoding="utf-8"))
+    return equations_in_text(_read(path))
 
 
 def equation_labels(path: str | Path) -> list[str]:
     """Equation labels defined in the MyST file at ``path`` (the book names them ``eq-...``)."""
-    return labels_in_text(Path(path).read_text(encoding="utf-8"))
+    return labels_in_text(_read(path))
+
+
+def _read(path) -> str:
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a file path, got {type(path).__name__}")
+    if not Path(path).is_file():
+        raise ValueError(f"path must be an existing MyST file, got {path}")
+    return Path(path).read_text(encoding="utf-8")

@@ -24,6 +24,8 @@ def expand_laurent(expr):
     a positive ``l``, as there).  Anything else (a power of a sum with a
     negative or fractional exponent, a float) raises ``ValueError``.
     """
+    if not isinstance(expr, sp.Basic):
+        raise TypeError(f"expr must be a SymPy expression, got {type(expr).__name__}")
     index: dict = {}
     atoms: list = []
 

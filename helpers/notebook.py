@@ -20,6 +20,9 @@ CONFIG = Path(__file__).resolve().parents[1] / "_config.yml"
 
 def book_macros(config: Path = CONFIG) -> dict[str, str]:
     """The macros of ``_config.yml``: ``{name: definition}``, e.g. ``{"E": "\\mathbb{E}"}``."""
+    if not isinstance(config, (str, Path)):
+        raise TypeError(f"config must be a file path, got {type(config).__name__}")
+    config = Path(config)
     if not config.is_file():
         raise ValueError(f"config must be the book's _config.yml; {config} does not exist")
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -31,6 +34,9 @@ def book_macros(config: Path = CONFIG) -> dict[str, str]:
 
 def macro_definitions(macros: dict[str, str]) -> str:
     """LaTeX ``\\newcommand`` lines for ``macros`` (no arguments)."""
+    if not isinstance(macros, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in macros.items()):
+        raise TypeError(f"macros must be a dict of names to LaTeX strings, got {macros!r}")
     return "".join(rf"\newcommand{{\{name}}}{{{body}}}" for name, body in macros.items())
 
 

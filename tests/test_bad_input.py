@@ -83,6 +83,16 @@ def bad_values(function, name, value, index):
         return [("unknown", "some"), ("not a partition", [[0], [0, 1]])]
     if name == "block":
         return [("out of range", [0, 7]), ("repeated", [1, 1])]
+    if name in ("path", "config"):
+        return [("missing file", "/nonexistent/chapter.md"), ("not a path", 42)]
+    if name in ("text", "tex", "label") and isinstance(value, str):
+        return [("not a string", 42)]
+    if name in ("macros",):
+        return [("not a dict", ["E"]), ("a non-string value", {"E": 1})]
+    if name == "expr":
+        return [("a string", "x + 1"), ("a number list", [1, 2])]
+    if name in ("definition", "in_definition"):
+        return [("not a bool", "yes")]
     if name == "params" and isinstance(value, list):
         broken = [np.array(a, dtype=float) for a in value]
         broken[0] = _with_entry(broken[0], np.nan, index)
