@@ -35,7 +35,7 @@ def positive(name: str, value) -> np.ndarray:
     """``value`` as a float64 array; ValueError unless every entry is finite and > 0."""
     array = real_array(name, value)
     if not np.all(array > 0):
-        raise ValueError(f"{name} must be positive, got min {np.min(array) if array.size else None}")
+        raise ValueError(f"{name} must be positive, got min {np.min(array)}")
     return array
 
 
