@@ -55,3 +55,14 @@ _expressions = st.recursive(
 @given(_expressions)
 def test_expand_laurent_agrees_with_sympy_on_random_polynomials(expr):
     assert sp.srepr(expand_laurent(expr)) == sp.srepr(sp.expand(expr))
+
+
+def test_negative_powers_of_constants_and_function_atoms():
+    # 1/pi (a number symbol) and 1/log(l) (a function atom) are atoms of a Laurent polynomial
+    for expr in (_X / sp.pi + 1, (1 / sp.log(_L) + _X) ** 2, sp.E ** -2 * _Y):
+        assert sp.srepr(expand_laurent(expr)) == sp.srepr(sp.expand(expr))
+
+
+def test_a_non_sympy_argument_is_refused():
+    with pytest.raises(TypeError, match="expr must be a SymPy expression"):
+        expand_laurent("x + 1")
