@@ -58,3 +58,26 @@ def test_kl_exact_is_zero_for_equal_and_positive_otherwise():
     assert float(kl_exact(q, p)) == pytest.approx(0.25 * np.log(0.5) + 0.75 * np.log(1.5), abs=0)
     with pytest.raises(ValueError, match="same positive length"):
         kl_exact(q, p + [0])
+
+
+def test_rational_distribution_at_its_smallest_denominator():
+    # denominator = K leaves one way to cut: every part 1/K
+    parts = random_rational_distribution(np.random.default_rng(1), 5, denominator=5)
+    assert parts == [sp.Rational(1, 5)] * 5
+    many = random_rational_distribution(np.random.default_rng(2), 900, denominator=1000)
+    assert sum(many) == 1 and min(many) > 0 and len(many) == 900      # distinct cuts
+
+
+def test_kl_exact_refuses_what_is_not_a_probability():
+    assert kl_exact([1], [1]) == 0                                  # 1 itself is allowed
+    for q, words in ((3, "q must be a sequence"), ([None], "q must hold numbers"),
+                     (["abc"], "q must hold numbers"), ([1.5], r"q must hold probabilities"),
+                     ([-0.5, 1.5], "q must hold probabilities")):
+        with pytest.raises((TypeError, ValueError), match=words):
+            kl_exact(q, [0.5, 0.5][:len(q) if hasattr(q, "__len__") else 1])
+
+
+def test_random_distributions_default_to_the_uniform_dirichlet():
+    default = random_distributions(np.random.default_rng(3), 4, 3)
+    uniform = random_distributions(np.random.default_rng(3), 4, 3, concentration=1.0)
+    assert np.array_equal(default, uniform)

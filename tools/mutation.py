@@ -15,7 +15,8 @@ runs the module's unit tests against each one.  A mutant the tests fail on is
 Lines that raise are not mutated (they only word an error message); module-level
 constants are not mutated (mutmut changes function bodies only).
 
-The tests are ``tests/test_<module>.py``; for a module without one, the test
+The tests are ``tests/test_<module>.py`` and the generic bad-input test
+``tests/test_bad_input.py``; for a module without its own test file, the test
 files of the helper modules that import it (or, if none does, every unit test).
 mutmut then runs, for each mutant, only those of them that call the mutated
 function.  The chapters (``book/``) are never run: the work happens in a scratch
@@ -50,6 +51,7 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no test reaches it", 33: 
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout"}  # else suspicious
 PYTEST_ARGS = ["-o", "addopts=", "-p", "no:xdist", "-p", "no:nbval", "-p", "no:cacheprovider"]
 DATA = ["book", "_config.yml", "_toc.yml"]  # read by some unit tests
+BAD_INPUT = "tests/test_bad_input.py"       # the generic bad-argument test, for every module
 
 
 def unit_tests() -> list[str]:
@@ -60,7 +62,7 @@ def tests_for(module: Path) -> list[str]:
     """tests/test_<module>.py, else the tests of the helpers importing it, else every unit test."""
     name = module.stem
     if (ROOT / "tests" / f"test_{name}.py").exists():
-        return [f"tests/test_{name}.py"]
+        return [f"tests/test_{name}.py", BAD_INPUT]
     imports = re.compile(rf"^\s*(from helpers\.{name} import|import helpers\.{name}\b"
                          rf"|from helpers import .*\b{name}\b|from \. import .*\b{name}\b|from \.{name} import)", re.M)
     users = {p for p in (ROOT / "helpers").rglob("*.py") if imports.search(p.read_text())}
