@@ -129,3 +129,24 @@ def test_discrete_elbo_with_zero_probabilities():
 def test_discrete_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_sample_prior_draws_from_the_prior():
+    model = ConjugateGaussian(prior_mean=0.7, prior_var=2.5, noise_var=0.5)
+    draws = model.sample_prior(np.random.default_rng(9), 200_000)
+    se = np.sqrt(2.5 / draws.size)
+    assert abs(draws.mean() - 0.7) < 5 * se
+    assert abs(draws.var() - 2.5) < 5 * 2.5 * np.sqrt(2 / draws.size)
+    assert model.sample_prior(np.random.default_rng(9), (3, 4)).shape == (3, 4)
+
+
+def test_posterior_variance_has_the_shape_of_the_mean():
+    model = ConjugateGaussian(prior_mean=0.0, prior_var=1.0, noise_var=1.0)
+    mean, var = model.posterior(np.array([0.1, 0.5, 2.0]))
+    assert mean.shape == var.shape == (3,) and np.allclose(var, 0.5)
+
+
+def test_discrete_elbo_is_minus_infinity_where_q_puts_mass_on_an_impossible_state():
+    model = DiscreteLatent(prior=[0.5, 0.5], likelihood=[[1.0, 0.0], [0.5, 0.5]])
+    assert model.elbo(1, [0.5, 0.5]) == -np.inf
+    assert np.isfinite(model.elbo(1, [0.0, 1.0]))
