@@ -440,8 +440,11 @@ class GaussianMixture:
 
     def _average(self, log_joint, denoised):
         resp = self._responsibilities(log_joint)
-        return np.stack([sum(r * hat[i] for r, hat in zip(resp, denoised))
-                         for i in range(self.dim)], axis=-1)
+        return np.stack(self._posterior_mean(resp, denoised), axis=-1)
+
+    def _posterior_mean(self, resp, denoised):
+        """sum_k r_k xhat_k, coordinate by coordinate (a list of d arrays)."""
+        return [sum(r * hat[i] for r, hat in zip(resp, denoised)) for i in range(self.dim)]
 
     @staticmethod
     def _responsibilities(log_joint):
@@ -481,7 +484,7 @@ class GaussianMixture:
                   + (grid * scale) @ self._vectors[k].T)   # (abar.shape, n^d, d)
             log_joint, denoised = self._components_at(xt, abar[..., None])
             resp = self._responsibilities(log_joint)
-            mean = [sum(r * hat[i] for r, hat in zip(resp, denoised)) for i in range(d)]
+            mean = self._posterior_mean(resp, denoised)
             spread = sum(r * sum((hat[i] - mean[i]) ** 2 for i in range(d))
                          for r, hat in zip(resp, denoised))
             between = between + self.weights[k] * np.sum(spread * weight, axis=-1)
