@@ -16,8 +16,10 @@ Lines that raise are not mutated (they only word an error message); module-level
 constants are not mutated (mutmut changes function bodies only).
 
 The tests are ``tests/test_<module>.py`` and the generic bad-input test
-``tests/test_bad_input.py``; for a module without its own test file, the test
-files of the helper modules that import it (or, if none does, every unit test).
+``tests/test_bad_input.py``; for a module of a package without its own test
+file (``helpers/verify/chain.py``), ``tests/test_verify*.py``; for any other
+module without one, the test files of the helper modules that import it (or, if
+none does, every unit test).
 mutmut then runs, for each mutant, only those of them that call the mutated
 function.  The chapters (``book/``) are never run: the work happens in a scratch
 copy of ``helpers/`` and ``tests/`` without the root ``conftest.py`` that
@@ -59,10 +61,15 @@ def unit_tests() -> list[str]:
 
 
 def tests_for(module: Path) -> list[str]:
-    """tests/test_<module>.py, else the tests of the helpers importing it, else every unit test."""
+    """tests/test_<module>.py, else tests/test_<package>*.py for a module of a package (helpers/verify/),
+    else the tests of the helpers importing it, else every unit test."""
     name = module.stem
     if (ROOT / "tests" / f"test_{name}.py").exists():
         return [f"tests/test_{name}.py", BAD_INPUT]
+    if module.parent.name != "helpers":  # a package such as helpers/verify/: its tests/test_verify*.py
+        package = sorted(f"tests/{p.name}" for p in (ROOT / "tests").glob(f"test_{module.parent.name}*.py"))
+        if package:
+            return package + [BAD_INPUT]
     imports = re.compile(rf"^\s*(from helpers\.{name} import|import helpers\.{name}\b"
                          rf"|from helpers import .*\b{name}\b|from \. import .*\b{name}\b|from \.{name} import)", re.M)
     users = {p for p in (ROOT / "helpers").rglob("*.py") if imports.search(p.read_text())}
