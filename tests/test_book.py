@@ -99,3 +99,86 @@ def test_prose_uses_the_book_macros(page):
     prose = CODE_CELL.sub("", page.read_text(encoding="utf-8"))
     expanded = [form for form in EXPANDED_MACROS if form in prose]
     assert not expanded, f"{page.name} writes {expanded} instead of the book's macros"
+
+
+# --- numbers in the prose come from the cells ----------------------------------------
+# A number with three or more significant digits in the prose (text, captions and
+# displayed formulas, not code) must be glued from a cell, or be an input the reader
+# sees in one of the page's code cells (a literal there, such as a grid size), or be
+# listed here with its reason.  So a result cannot be typed in and drift from its cell.
+PROSE_CONSTANTS = {
+    ("vdm.md", "13.3"): "VDM's published lambda_max (Kingma et al. 2021), the helpers' LOG_SNR_MAX",
+}
+NUMBER = re.compile(r"(?<![\w.\\])\d{1,3}(?:(?:,|\\,)\d{3})+(?![\d.])|(?<![\w.\\])\d+(?:\.\d+)?(?![\w.])")
+ROLE = re.compile(r"\{[\w:-]+\}`[^`]*`")                  # {glue:text}`key:.3f`, {eq}`label`, ...
+MARKUP = [ROLE, re.compile(r"`[^`]*`"),                    # roles, inline code
+          re.compile(r"^\s*\(?[\w-]+\)=\s*$", re.M),       # (label)= targets
+          re.compile(r"^\s*:[\w-]+:.*$", re.M),            # directive options (:name:, :width: ...)
+          re.compile(r"^\s*```\{[\w:-]+\}.*$", re.M),      # directive headers and their arguments
+          re.compile(r"\]\([^)]*\)"), re.compile(r"<!--.*?-->", re.S)]
+
+
+def significant_digits(number: str) -> int:
+    digits = re.sub(r"\\,|,", "", number)
+    if "." in digits:
+        return len(digits.replace(".", "").lstrip("0"))
+    return len(digits.strip("0"))
+
+
+def code_literals(page: Path) -> set[float]:
+    import io
+    import tokenize
+    found = set()
+    for cell in jupytext.read(page).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(cell.source).readline))
+        except (tokenize.TokenError, SyntaxError):
+            continue
+        found |= {float(t.string.replace("_", "")) for t in tokens
+                  if t.type == tokenize.NUMBER and not t.string.endswith("j")}
+    return found
+
+
+def typed_numbers(page: Path, allowed=PROSE_CONSTANTS) -> list[tuple[str, str]]:
+    """(number, sentence) for each number of >= 3 significant digits the prose types in."""
+    literals = code_literals(page)
+    typed = []
+    for cell in jupytext.read(page).cells:
+        if cell.cell_type != "markdown":
+            continue
+        text = cell.source
+        for pattern in MARKUP:
+            text = pattern.sub(" ", text)
+        for line in text.splitlines():
+            for match in NUMBER.finditer(line):
+                number = match.group()
+                plain = re.sub(r"\\,|,", "", number)
+                if (significant_digits(number) < 3 or re.fullmatch(r"(19|20)\d\d", plain)
+                        or float(plain) in literals or (page.name, number) in allowed):
+                    continue
+                typed.append((number, line.strip()[:120]))
+    return typed
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_prose_numbers_are_glued(page):
+    typed = typed_numbers(page)
+    assert not typed, (f"{page.name} types numbers into the prose; glue them from a cell "
+                       f"(or list a published constant in PROSE_CONSTANTS): {typed}")
+
+
+def test_prose_number_scanner_finds_a_typed_number(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("---\njupytext:\n  text_representation:\n    extension: .md\n"
+                    "    format_name: myst\n---\n"
+                    "The gap is 0.693 nats, {glue:text}`gap:.3f` glued, $65\\,536$ states, "
+                    "n = 201 from the cell, 2014 a year, 1.5 short.\n\n"
+                    "```{code-cell} ipython3\nn = 201\n```\n")
+    assert [number for number, _ in typed_numbers(page)] == ["0.693", "65\\,536"]
+
+
+def test_every_listed_prose_constant_is_used():
+    used = {(page.name, number) for page in PAGES for number, _ in typed_numbers(page, allowed={})}
+    assert not set(PROSE_CONSTANTS) - used, set(PROSE_CONSTANTS) - used
