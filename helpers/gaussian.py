@@ -141,7 +141,8 @@ def kl_mvn(mean_q, cov_q, mean_p, cov_p):
     batching). Computed from Cholesky factors S = L L^T with no explicit inverse:
     tr(S_p^-1 S_q) = ||L_p^-1 L_q||_F^2, the quadratic form is ||L_p^-1 (m_p - m_q)||^2
     and log det S = 2 sum log diag L. Rounding can leave a result of order -1e-16
-    for (nearly) equal inputs; it is clipped at 0. Book equation: (eq-kl-mvn).
+    for (nearly) equal inputs; it is clipped at 0.  Means so far apart that their
+    difference overflows give +inf (the quadratic form does).  Book equation: (eq-kl-mvn).
     """
     mean_q, mean_p = _finite("mean_q", mean_q), _finite("mean_p", mean_p)
     if mean_q.ndim != 1 or mean_q.size == 0:
@@ -150,8 +151,12 @@ def kl_mvn(mean_q, cov_q, mean_p, cov_p):
     if mean_p.shape != (d,):
         raise ValueError(f"mean_p must have shape ({d},) like mean_q, got {mean_p.shape}")
     l_q, l_p = spd_cholesky("cov_q", cov_q, d), spd_cholesky("cov_p", cov_p, d)
+    with np.errstate(over="ignore"):
+        diff = mean_p - mean_q
+    if not np.all(np.isfinite(diff)):  # the quadratic form, and so the KL, overflows
+        return np.float64(np.inf)
     m = solve_triangular(l_p, l_q, lower=True, check_finite=False)
-    z = solve_triangular(l_p, mean_p - mean_q, lower=True, check_finite=False)
+    z = solve_triangular(l_p, diff, lower=True, check_finite=False)
     logdet_ratio = 2.0 * np.sum(np.log(np.diag(l_p)) - np.log(np.diag(l_q)))
     kl = 0.5 * (np.sum(m * m) + z @ z - d + logdet_ratio)
     return np.float64(max(kl, 0.0))

@@ -12,7 +12,7 @@ from scipy import integrate, stats
 import sympy as sp
 
 from helpers.gaussian import (kl_mvn, kl_normal, log_normal, log_normal_expr,
-                              standard_normal_rule_2d)
+                              standard_normal_rule, standard_normal_rule_2d)
 
 # derandomize: the examples are a fixed function of the test, like the fixed numpy seeds.
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
@@ -205,12 +205,39 @@ def test_kl_normal_extreme_and_moderate_ratios(vq, vp):
         kl_normal_mp(0.5, vq, 0.5, vp), rel=1e-13, abs=0)
 
 
+@pytest.mark.parametrize("ratio", [1.02, 1.3, 0.97, 0.7, 0.55])
+@pytest.mark.parametrize("vp", [1e100, 1e-100])
+def test_kl_normal_moderate_ratios_of_large_and_small_variances(ratio, vp):
+    # For 0.01 < |r - 1| < 0.5, log r must be log1p(d): log(var_q) - log(var_p) of two
+    # numbers near 1e+-100 (logs ~ +-230) loses ~1e-11 of the small r - 1 - log r.
+    assert kl_normal(0.0, ratio * vp, 0.0, vp) == pytest.approx(
+        kl_normal_mp(0.0, ratio * vp, 0.0, vp), rel=1e-13, abs=0)
+
+
+@pytest.mark.parametrize("vq, vp", [(1e300, 1e-300), (1e-300, 1e300), (1e-320, 1.0), (1.0, 1e-320),
+                                    (1e308, 1e-308), (1e30, 1.0), (1.0, 1.0 + 1e-15)])
+def test_kl_normal_extreme_ratios_raise_no_floating_point_warning(vq, vp):
+    # The series and the logs are computed where they are not used (np.where evaluates both):
+    # their overflows must not reach the reader as RuntimeWarnings, and the value stays right.
+    with np.errstate(all="raise"):
+        value = kl_normal(0.0, vq, 0.0, vp)
+    assert value == pytest.approx(kl_normal_mp(0.0, vq, 0.0, vp), rel=1e-13, abs=0)
+
+
+def test_kl_overflows_to_inf_for_means_too_far_apart():
+    # (m_q - m_p)^2 / var_p = 4e616 exceeds the largest float: the KL is +inf, not nan or
+    # an error, and the overflow raises no floating-point warning
+    with np.errstate(all="raise"):
+        assert kl_normal(1e308, 1.0, -1e308, 1.0) == np.inf
+        assert kl_mvn(np.array([1e308, 0.0]), I2, np.array([-1e308, 0.0]), I2) == np.inf
+
+
 def test_kl_normal_broadcasting_matches_loop():
     rng = np.random.default_rng(3)
     mq, vq = rng.normal(0, 1, (3, 1)), rng.uniform(0.1, 3, (3, 1))
     mp_, vp = rng.normal(0, 1, (1, 4)), rng.uniform(0.1, 3, (1, 4))
     out = kl_normal(mq, vq, mp_, vp)
-    assert isinstance(out, np.ndarray) and out.shape == (3, 4)
+    assert isinstance(out, np.ndarray) and out.shape == (3, 4) and out.dtype == np.float64
     loop = [[kl_normal(mq[i, 0], vq[i, 0], mp_[0, j], vp[0, j]) for j in range(4)]
             for i in range(3)]
     np.testing.assert_array_equal(out, loop)
@@ -233,8 +260,11 @@ I2, M2 = np.eye(2), np.zeros(2)
     (kl_normal, ("a", 1.0, 0.0, 1.0), "mean_q"),
     (log_normal, (np.nan, 0.0, 1.0), "x must be finite"),
     (log_normal, (0.0, np.inf, 1.0), "mean must be finite"),
-    (log_normal, (0.0, 0.0, [1.0, -2.0]), "var must be positive"),
-    (log_normal, (np.zeros(2), np.zeros(3), 1.0), r"broadcast.*x \(2,\).*mean \(3,\)"),
+    (log_normal, (0.0, 0.0, [1.0, -2.0]), "var must be positive and finite, got min -2.0"),
+    (log_normal, (0.0, 0.0, [1.0, np.inf]), "var must be positive and finite, got inf"),
+    (log_normal, (0.0, 0.0, [np.nan, 1.0]), "var must be positive and finite, got nan"),
+    (log_normal, (np.zeros(2), np.zeros(3), 1.0),
+     r"shapes do not broadcast together: x \(2,\), mean \(3,\), var \(\)"),
     (kl_mvn, (M2, [[1.0, 0.5], [0.0, 1.0]], M2, I2), "cov_q must be symmetric"),
     (kl_mvn, (M2, I2, M2, [[1.0, 2.0], [2.0, 1.0]]), "cov_p must be symmetric positive definite"),
     (kl_mvn, (M2, -I2, M2, I2), "cov_q must be symmetric positive definite"),
@@ -274,3 +304,16 @@ def test_standard_normal_rule_2d_integrates_moments_exactly():
     assert weights @ (points[:, 0] * points[:, 1]) == pytest.approx(0, abs=1e-14)
     with pytest.raises(ValueError, match="nodes must be a positive integer"):
         standard_normal_rule_2d(0)
+
+
+@pytest.mark.parametrize("d, nodes", [(1, 5), (2, 4), (3, 3)])
+def test_standard_normal_rule_moments_in_each_dimension(d, nodes):
+    # Under N(0, I_d): total mass 1, E[e_1^2] = 1, E[e_1^4] = 3, E[e_1^2 e_d^2] = 1 (d > 1);
+    # Gauss-Hermite with n nodes is exact up to degree 2n - 1 in each coordinate.
+    points, weights = standard_normal_rule(nodes, d)
+    assert points.shape == (nodes**d, d) and weights.shape == (nodes**d,)
+    assert weights.sum() == pytest.approx(1, rel=1e-13)
+    assert weights @ points[:, 0] ** 2 == pytest.approx(1, rel=1e-13)
+    assert weights @ points[:, 0] ** 4 == pytest.approx(3, rel=1e-12)
+    if d > 1:
+        assert weights @ (points[:, 0] ** 2 * points[:, -1] ** 2) == pytest.approx(1, rel=1e-12)
