@@ -6,7 +6,7 @@ from helpers.exercises.grader import Exercise
 
 beta = sp.Symbol("beta", positive=True)
 J, h = sp.symbols("J h", real=True)
-J_ferro, z = sp.symbols("J z", positive=True)          # a ferromagnet, z neighbours
+J_ferro, c = sp.symbols("J c", positive=True)          # a ferromagnet, c neighbours
 m = sp.Symbol("m", real=True)
 t = sp.Symbol("t", positive=True)
 #: A magnetisation lies in (-1, 1): points are drawn as m = (1 - t)/(1 + t), t > 0.
@@ -29,9 +29,9 @@ EXERCISES = [
              (beta, h),     # the minimum is -T log(2 cosh beta h), written with exponentials
              (sp.tanh(beta * h), -sp.log(sp.exp(beta * h) + sp.exp(-beta * h)) / beta)),
     Exercise("ising-3", "ising.md",
-             "the slope at m = 0 of tanh(beta z J m), and the temperature T_c "
-             "at which it is one",
-             (beta, z, J_ferro), (beta * z * J_ferro, z * J_ferro)),
+             "the slope at m = 0 of tanh(beta c J m), and the mean-field critical "
+             "temperature T_c^MF at which it is one",
+             (beta, c, J_ferro), (beta * c * J_ferro, c * J_ferro)),
     Exercise("ising-4", "ising.md",
              "the partition function Z of two spins joined by one bond, in a field h",
              (beta, J, h),
@@ -46,9 +46,9 @@ WRONG = {
     "ising-2": [(sp.tanh(h), -sp.log(2 * sp.cosh(beta * h)) / beta),
                 (sp.tanh(beta * h), -sp.log(2 * sp.cosh(beta * h))),
                 (sp.tanh(beta * h), -sp.log(sp.cosh(beta * h)) / beta)],
-    "ising-3": [(beta * z * J_ferro, 1 / (z * J_ferro)),   # beta_c, not T_c
-                (beta * J_ferro, J_ferro),                  # the z neighbours forgotten
-                (z * J_ferro, z * J_ferro)],
+    "ising-3": [(beta * c * J_ferro, 1 / (c * J_ferro)),   # beta_c, not T_c
+                (beta * J_ferro, J_ferro),                  # the c neighbours forgotten
+                (c * J_ferro, c * J_ferro)],
     "ising-4": [sp.exp(beta * (J + 2 * h)) + sp.exp(beta * (J - 2 * h)) + sp.exp(-beta * J),
                 sp.exp(beta * (J + h)) + sp.exp(beta * (J - h)) + 2 * sp.exp(-beta * J),
                 sp.exp(-beta * (J + 2 * h)) + sp.exp(-beta * (J - 2 * h))
