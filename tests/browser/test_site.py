@@ -159,3 +159,43 @@ def test_page_renders(page_name, server, browser):
     assert not failures, f"failed requests: {failures}"
     assert not console_errors, f"console errors: {console_errors}"
     assert not unresolved, f"internal links with no target: {sorted(set(unresolved))}"
+
+
+# Runs in the page: which visible button opens what, below and above 992 px.
+VISIBLE_TOGGLES = """
+(kind) => Array.from(document.querySelectorAll(`.${kind}-toggle`))
+  .map((button, i) => [i, button.getBoundingClientRect()])
+  .filter(([i, box]) => box.width > 0 && box.height > 0).map(([i]) => i)
+"""
+
+
+@pytest.mark.parametrize("width", [360, 390, 768])
+@pytest.mark.parametrize("kind, dialog", [("primary", "#pst-primary-sidebar-modal"),
+                                          ("secondary", "#pst-secondary-sidebar-modal")])
+def test_drawer_opens_on_narrow_screens(width, kind, dialog, server, browser):
+    # The page's visible navigation (or contents) button must open its drawer.
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{server}/book/em.html", wait_until="networkidle")
+    visible = page.evaluate(VISIBLE_TOGGLES, kind)
+    assert visible, f"no visible {kind} toggle at {width} px"
+    page.locator(f".{kind}-toggle").nth(visible[0]).click()
+    opened = page.evaluate(f"() => document.querySelector('{dialog}').open")
+    links = page.evaluate(f"() => document.querySelector('{dialog}')"
+                          ".querySelectorAll('a').length")
+    page.close()
+    assert opened, f"the {kind} drawer did not open at {width} px"
+    assert links > 3, f"the {kind} drawer opened with {links} links"
+
+
+def test_sidebar_folds_on_a_laptop(server, browser):
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{server}/book/em.html", wait_until="networkidle")
+    sidebar = "document.querySelector('#pst-primary-sidebar')"
+    before = page.evaluate(f"() => {sidebar}.getBoundingClientRect().width")
+    visible = page.evaluate(VISIBLE_TOGGLES, "primary")
+    page.locator(".primary-toggle").nth(visible[0]).click()
+    hidden = page.evaluate(f"() => {sidebar}.classList.contains('pst-sidebar-hidden')")
+    page.close()
+    assert before > 100 and hidden, "the sidebar button does not fold the sidebar at 1280 px"
