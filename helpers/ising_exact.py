@@ -166,10 +166,10 @@ def specific_heat(model, beta):
 
 
 def abs_magnetisation_susceptibility(model, beta):
-    """beta (E_p[M^2] - E_p[|M|]^2) / n, exact by enumeration (vectorised over ``beta``).
+    """``beta (E_p[M^2] - E_p[|M|]^2) / n``, exact by enumeration (vectorised over ``beta``).
 
-    The susceptibility of |M|, the finite lattice's stand-in for the order
-    parameter (E_p[M] itself is zero when h = 0).
+    The susceptibility of ``|M|``, the finite lattice's stand-in for the order
+    parameter (``E_p[M]`` itself is zero when h = 0).
     """
     beta, _, magnet, weights = _level_weights(model, beta)
     variance = weights @ magnet**2 - (weights @ np.abs(magnet)) ** 2
