@@ -105,7 +105,9 @@ def _check_params(params):
     if isinstance(params, (str, bytes)) or not hasattr(params, "__len__") or len(params) != 8:
         raise ValueError("params must be the list of 8 arrays that init_params returns")
     shapes = [np.shape(p) for p in params]
-    (data_dim, hidden), latent = shapes[0], shapes[4][0] if len(shapes[4]) == 2 else 0
+    if len(shapes[0]) != 2 or len(shapes[4]) != 2:
+        raise ValueError(f"params must have the shapes of init_params, got {shapes}")
+    (data_dim, hidden), latent = shapes[0], shapes[4][0]
     expected = [(data_dim, hidden), (hidden,), (hidden, 2 * latent), (2 * latent,),
                 (latent, hidden), (hidden,), (hidden, data_dim), (data_dim,)]
     if shapes != expected:
@@ -148,8 +150,7 @@ def elbo_estimate(params, x, eps, beta=1.0):
     ``log p_theta(x | m + s eps) - beta KL(q || N(0, I))``; unbiased for the
     ELBO when ``beta = 1`` and ``eps ~ N(0, I)`` (eq-reparam, eq-vae-kl).
     """
-    x = _rows("x", x, np.shape(_check_params(params)[0])[0], binary=True)
-    mean, log_var = encode(params, x)
+    mean, log_var = encode(params, x)              # checks params and x
     if np.shape(eps) != np.shape(mean):
         raise ValueError(f"eps must have shape {np.shape(mean)}, got {np.shape(eps)}")
     if _plain(eps):
@@ -224,7 +225,7 @@ def cache_path(x_train, x_test, settings, directory):
     key = hashlib.sha256(json.dumps({"code": _TRAINING_CODE_VERSION, **asdict(settings)},
                                     sort_keys=True).encode())
     for x in (x_train, x_test):
-        key.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())
+        key.update(x.tobytes())                    # float64 (real_array), in C order
     return Path(directory) / f"mlp-vae-{key.hexdigest()[:16]}.npz"
 
 

@@ -286,7 +286,9 @@ def fit_linear_vae(X, k, *, beta=1.0, noise_var=None, seed=0, max_iter=20_000):
     rows of ``X`` over ``W, mu, V``, the encoder variances and, unless
     ``noise_var`` is given (then held fixed), the noise variance.  Gradients
     are analytic (``_mean_objective_and_grad``, tested against autograd); the
-    start is random (``seed``).  With ``beta = 1`` the objective is the mean ELBO.
+    start is random (``seed``): ``W`` then ``V`` with entries ``0.1 N(0, 1)``,
+    ``mu = 0``, encoder variances 1 and the noise variance ``tr(C) / D`` (``C``
+    the sample covariance).  With ``beta = 1`` the objective is the mean ELBO.
     """
     X, mean, cov = _moments(X)
     D = X.shape[1]
@@ -328,8 +330,10 @@ def _mean_log_likelihood(params, cov, noise_var):
 def fit_ppca(X, k, *, noise_var=None, seed=0, max_iter=20_000):
     """Maximise the exact pPCA log-likelihood numerically (L-BFGS, autograd gradients).
 
-    ``mu`` is the sample mean; ``W`` starts at random (``seed``); ``noise_var``
-    is learned unless given.  Returns ``(W, mu, noise_var, mean_log_likelihood)``.
+    ``mu`` is the sample mean; ``W`` starts at random (``seed``: entries
+    ``0.1 N(0, 1)``); ``noise_var`` is learned (from ``tr(C) / D``, ``C`` the
+    sample covariance) unless given.
+    Returns ``(W, mu, noise_var, mean_log_likelihood)``.
     """
     X, mean, cov = _moments(X)
     D = X.shape[1]

@@ -224,3 +224,73 @@ def test_analytic_gradient_matches_autograd(beta, noise_var):
         assert mine_value == pytest.approx(value, rel=1e-12)
         assert sorted(mine_grads) == sorted(params)
         np.testing.assert_allclose(pack(mine_grads), gradient, rtol=1e-10, atol=1e-10)
+
+
+# ---- boundaries (mutation testing) ------------------------------------------------------
+
+def test_encoder_covariance_must_be_symmetric_to_1e12():
+    """Cholesky reads one triangle only: a 1e-4 asymmetry must still be refused."""
+    V = np.zeros((K, D))
+    with pytest.raises(ValueError, match="S must be symmetric positive definite"):
+        linear_vae_elbo(X, W, MU, NOISE, V, [[1.0, 0.5], [0.5 + 1e-4, 1.0]])
+    symmetric = linear_vae_elbo(X, W, MU, NOISE, V, [[1.0, 0.5], [0.5, 1.0]])
+    nearly = linear_vae_elbo(X, W, MU, NOISE, V, [[1.0, 0.5], [0.5 * (1 + 1e-14), 1.0]])
+    np.testing.assert_allclose(nearly, symmetric, rtol=1e-12)
+
+
+def test_moments_of_two_rows_and_a_rank_deficient_sample():
+    from helpers.vae import _moments
+
+    x, mean, cov = _moments([[1.0, 2.0, 0.0], [3.0, -2.0, 0.0]])      # 2 rows are enough
+    np.testing.assert_array_equal(mean, [2.0, 0.0, 0.0])
+    np.testing.assert_allclose(cov, np.cov(x.T, bias=True), rtol=1e-15)
+    with pytest.raises(ValueError, match="noise_var would be 0"):
+        ppca_ml([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]], 1)          # all variance along one axis
+
+
+def test_beta_optimum_at_a_zero_eigenvalue():
+    w_sq, enc_var, rate = linear_beta_optimum([0.0, 2.0], 0.5, 2.0)
+    np.testing.assert_allclose(w_sq, [0.0, 1.0])
+    np.testing.assert_allclose(enc_var, [1.0, 0.5])
+    np.testing.assert_allclose(rate, [0.0, 0.5 * np.log(2.0)])
+    w_sq, enc_var, rate = linear_beta_optimum(3.0, 1.0)            # one eigenvalue: arrays of ()
+    assert np.shape(w_sq) == () and w_sq == pytest.approx(2.0) and rate == pytest.approx(
+        0.5 * np.log(3.0))
+
+
+def test_fits_stop_at_max_iter():
+    x = data(n=200, seed=4)          # far from converged after 3 steps: stopped by the limit
+    assert fit_linear_vae(x, 2, max_iter=3, seed=1).iterations == 3
+
+
+@pytest.mark.parametrize("max_iter", [1, 2])
+def test_fits_start_where_documented(max_iter):
+    """A few L-BFGS steps from the documented start, redone with scipy on reference objectives:
+    autograd on _mean_objective (the VAE) and finite differences on ppca_log_likelihood."""
+    from autograd import value_and_grad
+    from autograd.misc import flatten
+
+    from helpers.vae import _mean_objective
+
+    x = data(n=50, seed=6)[:, :4]
+    mean, cov, d, k = x.mean(axis=0), np.cov(x.T, bias=True), 4, 2
+    rng = np.random.default_rng(0)                             # the default seed
+    start = {"W": 0.1 * rng.standard_normal((d, k)), "V": 0.1 * rng.standard_normal((k, d)),
+             "mu": np.zeros(d), "log_enc_var": np.zeros(k), "log_noise_var": np.log(np.trace(cov) / d)}
+    flat, unflatten = flatten(start)
+    ref = optimize.minimize(value_and_grad(lambda v: -_mean_objective(unflatten(v), mean, cov, 1.0, None)),
+                            flat, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    fit = fit_linear_vae(x, k, max_iter=max_iter)
+    assert fit.iterations == ref.nit == max_iter
+    np.testing.assert_allclose(fit.W, unflatten(ref.x)["W"], rtol=1e-9, atol=1e-12)
+    assert fit.objective == pytest.approx(-ref.fun, rel=1e-12)
+    # fit_ppca: W from the same default seed, log noise_var from tr(C) / d
+    start = np.append(0.1 * np.random.default_rng(0).standard_normal(d * k), np.log(np.trace(cov) / d))
+    ref = optimize.minimize(lambda p: -ppca_log_likelihood(x, p[:-1].reshape(d, k), mean,
+                                                           np.exp(p[-1])).mean(),
+                            start, method="L-BFGS-B", options={"maxiter": max_iter})
+    W_fit, mu_fit, noise_fit, loglik = fit_ppca(x, k, max_iter=max_iter)
+    np.testing.assert_allclose(W_fit, ref.x[:-1].reshape(d, k), atol=1e-4)
+    assert noise_fit == pytest.approx(np.exp(ref.x[-1]), rel=1e-4)
+    assert loglik == pytest.approx(-ref.fun, abs=1e-5)
+    np.testing.assert_array_equal(mu_fit, mean)
