@@ -131,7 +131,7 @@ def assert_close(value, exact, *, rtol: float = 1e-12, atol: float = 0.0,
         raise ValueError(f"value and exact must broadcast together: {err}") from None
     if not np.all(error <= allowed):
         excess = error - allowed
-        worst = np.unravel_index(np.argmax(excess), error.shape) if error.ndim else ()
+        worst = np.unravel_index(np.argmax(excess), error.shape)     # () for a 0-d error
         shown = np.broadcast_to(value, error.shape)[worst]
         raise CheckFailed(f"value {shown} differs from exact "
                           f"{np.broadcast_to(exact, error.shape)[worst]} by {error[worst]:.3g} > "

@@ -176,18 +176,22 @@ def _random_sequence(base, rank: int, rng, scale) -> sp.Lambda:
     Entries ``f[k]`` of an indexed family are not independent symbols: a sum
     over ``k`` and a single ``f[j]`` must see the same values.  So each family
     gets one random function of its indices, a quadratic (with even powers only
-    when the family is positive or non-negative, so that every entry keeps the
-    sign), and each entry is that function at its index.  An undefined function
+    when the family is positive or non-negative, and that function negated when
+    it is negative or non-positive, so that every entry keeps the sign), and each
+    entry is that function at its index.  An undefined function
     ``f(x)`` (``sp.Function("f")``) is treated the same way.
     """
-    label = base.label if isinstance(base, sp.IndexedBase) else base
     indices = sp.symbols(f"i0:{rank}", integer=True, cls=sp.Dummy)
-    positive = bool(label.is_positive or label.is_nonnegative)
-    real = bool(positive or label.is_real)
+    # The family's assumptions: its label's, or an application's (the class of an undefined
+    # function has no assumption values of its own: ``Function("f").is_positive`` is a property).
+    entry = base.label if isinstance(base, sp.IndexedBase) else base(*indices)
+    positive = entry.is_positive is True or entry.is_nonnegative is True
+    negative = entry.is_negative is True or entry.is_nonpositive is True
+    real = positive or negative or entry.is_real is True
 
     def coefficient():
         value = _draw(sp.Dummy(positive=True), rng, scale)
-        if positive:
+        if positive or negative:
             return value
         if real:
             return value if rng.random() < 0.5 else -value
@@ -195,9 +199,9 @@ def _random_sequence(base, rank: int, rng, scale) -> sp.Lambda:
 
     body = coefficient()
     for i in indices:
-        body += coefficient() * i**2 + (coefficient() * i**4 / 100 if positive
+        body += coefficient() * i**2 + (coefficient() * i**4 / 100 if positive or negative
                                         else coefficient() * i)
-    return sp.Lambda(indices, body)
+    return sp.Lambda(indices, -body if negative else body)
 
 
 def _exact(value):
@@ -268,8 +272,7 @@ def _breakpoints(body, low, high) -> list:
     far from 0 and return about 0 for both sides of a false identity; a
     breakpoint at the peak's centre makes it see the peak.
     """
-    inside = sorted({float(n) for n in body.atoms(sp.Rational)
-                     if abs(n) < 1e6 and (low == -sp.oo or n > low) and (high == sp.oo or n < high)}
+    inside = sorted({float(n) for n in body.atoms(sp.Rational) if abs(n) < 1e6}
                     | ({-10.0, -1.0, 0.0, 1.0, 10.0} if low == -sp.oo and high == sp.oo else set()))
     inside = [x for x in inside if (low == -sp.oo or x > float(low)) and
               (high == sp.oo or x < float(high))][:16]
@@ -382,6 +385,12 @@ def symbols_of(*exprs) -> set:
     return set().union(*[e.free_symbols | e.atoms(AppliedUndef) for e in exprs])
 
 
+def _require_points(n) -> None:
+    """``n`` points must be a whole number >= 1: no point at all would check nothing."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a whole number of points >= 1, got {n!r}")
+
+
 def agree_at_points(lhs, rhs, where=None, *, n: int = 3, seed: int = 0):
     """Check ``lhs == rhs`` exactly at ``n`` random points.
 
@@ -389,12 +398,12 @@ def agree_at_points(lhs, rhs, where=None, *, n: int = 3, seed: int = 0):
     were evaluated and agreed, and the first disagreement found (a sentence) or
     None.  Points where a side is not finite (a pole) are skipped and redrawn.
     """
+    _require_points(n)
     where = validate_where(where)
     lhs, rhs = prepare(sp.sympify(lhs).subs(where)), prepare(sp.sympify(rhs).subs(where))
     symbols = symbols_of(lhs, rhs)
-    agreed, tried = 0, 0
+    agreed = 0
     for point in random_points(symbols, where, 4 * n + 8, seed):
-        tried += 1
         verdict = disagreement(lhs, rhs, point)
         if verdict == "unevaluable":
             continue
@@ -407,7 +416,12 @@ def agree_at_points(lhs, rhs, where=None, *, n: int = 3, seed: int = 0):
 
 
 def sign_at_points(expr, where=None, *, strict: bool = False, n: int = 3, seed: int = 0):
-    """The first point where ``expr`` is negative (or zero, if ``strict``), or None."""
+    """The first point where ``expr`` is negative (or zero, if ``strict``), or None.
+
+    A value of at least ``-AGREE`` counts as >= 0 (rounding at 50 digits); with ``strict`` it
+    must be > 0 exactly.  Points where ``expr`` is not a finite real number are skipped.
+    """
+    _require_points(n)
     where = validate_where(where)
     expr = prepare(sp.sympify(expr).subs(where))
     for point in random_points(symbols_of(expr), where, n, seed):
