@@ -433,9 +433,11 @@ def test_reverse_model_errors(call, words):
 # ---- the fast paths reproduce NumPy's and SciPy's results exactly ---------------
 
 @pytest.mark.parametrize("d", [1, 2, 3, 7, 8, 11])
-def test_row_sum_is_numpy_sum_bit_for_bit(d):
+@pytest.mark.parametrize("rows", [(500,), (3,), (2, 5)])
+def test_row_sum_is_numpy_sum_bit_for_bit(d, rows):
+    """Few or many rows, one or two leading axes: the last axis is the one summed."""
     from helpers.diffusion import _row_sum
-    a = np.random.default_rng(d).normal(size=(500, d)) * 10.0 ** np.arange(d)
+    a = np.random.default_rng(d).normal(size=rows + (d,)) * 10.0 ** np.arange(d)
     assert np.array_equal(_row_sum(a), a.sum(axis=-1))
 
 
@@ -446,3 +448,278 @@ def test_mixture_densities_match_scipy_logsumexp_bit_for_bit():
     parts = np.stack(MIXTURE._components(x, 20, betas)[0], axis=-1)
     assert np.array_equal(MIXTURE.marginal_log_density(x, 20, betas),
                           logsumexp(parts, axis=-1))
+
+
+# ---- exact replays: the same random draws, scored by scipy ------------------------
+
+def test_q_sample_is_the_mean_plus_scaled_draws():
+    """x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) z with z the generator's next normal draws."""
+    betas, x0 = np.array([0.1, 0.4, 0.2]), np.array([[0.5, -1.0], [2.0, 0.0]])
+    z = np.random.default_rng(30).standard_normal(x0.shape)
+    abar = np.prod(1 - betas[:2])
+    expected = np.sqrt(abar) * x0 + np.sqrt(1 - abar) * z
+    assert np.allclose(q_sample(x0, 2, betas, np.random.default_rng(30)), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("d", [1, 3, 9])
+def test_elbo_chain_samples_replays_the_chain_with_scipy_densities(d):
+    """The chain redrawn in the documented order, each density by scipy (eq-ddpm-elbo):
+    log N(x_T; 0, I) + sum_t [log N(x_{t-1}; mean(x_t, t), v_t I) - log N(x_t; sqrt(alpha_t) x_{t-1},
+    beta_t I)]."""
+    betas, var = np.array([0.1, 0.3, 0.05]), np.array([0.07, 0.2, 0.04])
+    x0 = np.random.default_rng(31).normal(size=(5, d))
+
+    def mean(x, t):
+        return 0.9 * x - 0.1 * t
+
+    got = elbo_chain_samples(x0, betas, mean, var, np.random.default_rng(32))
+    rng, x, total = np.random.default_rng(32), x0, np.zeros(5)
+    for t, beta in enumerate(betas, start=1):
+        new = np.sqrt(1 - beta) * x + np.sqrt(beta) * rng.standard_normal(x.shape)
+        total += (stats.norm.logpdf(x, mean(new, t), np.sqrt(var[t - 1])).sum(axis=1)
+                  - stats.norm.logpdf(new, np.sqrt(1 - beta) * x, np.sqrt(beta)).sum(axis=1))
+        x = new
+    total += stats.norm.logpdf(x).sum(axis=1)
+    assert got.shape == (5,)
+    assert np.allclose(got, total, rtol=1e-12, atol=1e-12)
+
+
+def test_ancestral_samples_replay_the_reverse_chain():
+    """x_T = z_T, then x_{t-1} = mean(x_t, t) + sqrt(v_t) z for t = T..1, the draws in order."""
+    betas, var = np.array([0.1, 0.3, 0.05]), np.array([0.07, 0.2, 0.04])
+
+    def mean(x, t):
+        return 0.8 * x + t
+
+    rng = np.random.default_rng(33)
+    x = rng.standard_normal((4, 2))
+    for t in (3, 2, 1):
+        x = mean(x, t) + np.sqrt(var[t - 1]) * rng.standard_normal((4, 2))
+    got = ancestral_samples(4, 2, betas, mean, var, np.random.default_rng(33))
+    assert np.allclose(got, x, rtol=1e-14)
+
+
+# ---- the denoiser at any abar, and its mean squared error ----------------------------
+
+def mixture_mmse_by_total_variance(abar, n=81, half=6.5):
+    """E||x_0||^2 - E||E[x_0 | x_t]||^2 (the law of total variance), the outer expectation by
+    the trapezoid rule on a grid of x_t, the posterior mean by explicit matrix algebra."""
+    axis = np.linspace(-half, half, n)
+    grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1)
+    log_r, hats = [], []
+    for w, m, c in zip(MIXTURE.weights, MIXTURE.means, MIXTURE.covs):
+        cov_t = abar * c + (1 - abar) * np.eye(2)
+        log_r.append(np.log(w) + stats.multivariate_normal(np.sqrt(abar) * m, cov_t).logpdf(grid))
+        gain = np.sqrt(abar) * c @ np.linalg.inv(cov_t)
+        hats.append(m + (grid - np.sqrt(abar) * m) @ gain.T)
+    log_q = np.logaddexp.reduce(log_r, axis=0)
+    post = np.einsum("k...,k...i->...i", np.exp(np.array(log_r) - log_q), np.array(hats))
+    inner = integrate.trapezoid(np.exp(log_q) * np.sum(post ** 2, axis=-1), axis, axis=1)
+    second = sum(w * (m @ m + np.trace(c))
+                 for w, m, c in zip(MIXTURE.weights, MIXTURE.means, MIXTURE.covs))
+    return second - integrate.trapezoid(inner, axis)
+
+
+def test_mixture_denoising_error_obeys_the_law_of_total_variance():
+    abar = np.array([0.1, 0.4, 0.7])
+    expected = [mixture_mmse_by_total_variance(a) for a in abar]
+    assert np.allclose(MIXTURE.denoising_error(abar, nodes=80), expected, rtol=1e-7, atol=0)
+    assert MIXTURE.denoising_error(np.array([[0.4]]), nodes=80).shape == (1, 1)
+
+
+@pytest.mark.parametrize("d", [1, 3])
+def test_one_component_denoising_error_is_the_posterior_covariance_trace(d):
+    """x_0 ~ N(m, C): the error is tr (C^{-1} + abar / (1 - abar) I)^{-1}, for every x_t."""
+    root = np.random.default_rng(d).normal(size=(d, d))
+    cov = root @ root.T + 0.2 * np.eye(d)
+    single = GaussianMixture([1.0], np.arange(1.0, d + 1)[None], cov[None])
+    abar = np.array([0.05, 0.5, 0.95])
+    expected = [np.trace(np.linalg.inv(np.linalg.inv(cov) + a / (1 - a) * np.eye(d))) for a in abar]
+    assert np.allclose(single.denoising_error(abar, nodes=3), expected, rtol=1e-12)
+
+
+def test_denoiser_at_is_the_denoiser_at_that_steps_abar():
+    betas = cosine_betas(30)
+    x = np.random.default_rng(34).normal(size=(30, 2))
+    steps = np.arange(1, 31)
+    abar = alphas_cumprod(betas)[steps - 1]
+    assert np.allclose(MIXTURE.denoiser_at(x, abar), MIXTURE.denoiser(x, steps, betas),
+                       rtol=1e-13, atol=1e-14)
+    assert np.allclose(MIXTURE.denoiser_at(x, 1.0), x, rtol=1e-13, atol=1e-14)   # no noise
+
+
+def test_steps_accept_integral_floats_and_empty_arrays():
+    betas = np.array([0.1, 0.2, 0.3])
+    assert forward_marginal(1.0, 2.0, betas) == forward_marginal(1.0, 2, betas)
+    assert forward_marginal(1.0, np.float32(2.0), betas) == forward_marginal(1.0, 2, betas)
+    mean, var = forward_marginal(np.ones(0), np.zeros(0, dtype=int), betas)
+    assert mean.shape == var.shape == (0,)
+
+
+def test_cosine_schedule_accepts_a_zero_offset():
+    # s = 0: abar_t = cos^2(pi t / (2 T)) exactly
+    betas = cosine_betas(8, s=0.0)
+    assert np.allclose(alphas_cumprod(betas)[:-1], np.cos(np.pi * np.arange(1, 8) / 16) ** 2,
+                       rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: MIXTURE.denoiser_at(np.zeros((3, 2)), 0.0), r"abar .* must lie in \(0, 1\]"),
+    (lambda: MIXTURE.denoiser_at(np.zeros((3, 2)), 1.5), r"abar .* must lie in \(0, 1\]"),
+    (lambda: MIXTURE.denoiser_at(np.zeros((3, 2)), [0.5, 0.5]),
+     r"abar of shape \(2,\) does not broadcast against the points' leading shape \(3,\)"),
+    (lambda: MIXTURE.denoiser_at(np.zeros(3), 0.5), r"xt must have shape \(\.\.\., 2\), got \(3,\)"),
+    (lambda: MIXTURE.denoiser(np.zeros(3), 1, [0.1]), r"xt must have shape \(\.\.\., 2\)"),
+    (lambda: MIXTURE.log_density(0.0), r"x must have shape \(\.\.\., 2\), got \(\)"),
+    (lambda: MIXTURE.denoiser(np.zeros((4, 2)), [1, 2], [0.1, 0.2]),
+     r"t of shape \(2,\) does not broadcast against the points' leading shape \(4,\)"),
+    (lambda: MIXTURE.denoising_error(1.0), "abar must be < 1"),
+    (lambda: MIXTURE.denoising_error(0.5, nodes=1), "nodes"),
+    (lambda: GaussianMixture([[1.0]], [[0.0]], [[[1.0]]]), "weights must be a 1-D vector"),
+    (lambda: GaussianMixture([1.0, 0.0], [[0.0], [1.0]], [[[1.0]]] * 2), "positive numbers"),
+    (lambda: GaussianMixture([0.5, 0.5 + 1e-9], [[0.0], [1.0]], [[[1.0]]] * 2), "sum to 1"),
+    (lambda: GaussianMixture([1.0], [[0.0, 0.0]], [[[1.0, 0.5 + 1e-9], [0.5, 1.0]]]), "symmetric"),
+    (lambda: GaussianMixture([1.0], [[0.0, 0.0]], [[[1.0, 0.0], [0.0, 0.0]]]), "positive definite"),
+    (lambda: forward_marginal(1.0, np.nan, [0.1]), "t must hold integer steps"),
+    (lambda: forward_marginal(1.0, 0.5, [0.1]), "t must hold integer steps"),
+    (lambda: elbo_chain_samples(np.zeros((3, 1)), [0.1], lambda x, t: x, [0.1], rng=None),
+     "rng must be a numpy Generator"),
+    (lambda: elbo_chain_samples(np.zeros((3, 1)), [0.1], "mean", [0.1], np.random.default_rng()),
+     "reverse_mean"),
+    (lambda: ancestral_samples(0, 1, [0.1], lambda x, t: x, [0.1], np.random.default_rng()), "n "),
+])
+def test_more_errors(call, words):
+    with pytest.raises((ValueError, TypeError), match=words):
+        call()
+
+
+def test_a_mixture_with_tiny_rounding_in_its_weights_and_covariances_is_accepted():
+    mixture = GaussianMixture([0.5, 0.5 + 1e-14], [[0.0], [1.0]], [[[1.0]], [[2.0]]])
+    assert np.isfinite(mixture.log_density(np.zeros((1, 1))))[0]
+    GaussianMixture([1.0], [[0.0, 0.0]], [[[1.0, 0.5 + 1e-14], [0.5, 1.0]]])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: alphas_cumprod([0.1, 1.2]), "betas must lie in the open interval (0, 1), got min 0.1, max 1.2"),
+    (lambda: forward_marginal(1.0, [0, 2], [0.1, 0.2]),
+     "t must be a step in 1..2 (T = len(betas)), got values in 0..2"),
+    (lambda: forward_marginal(np.ones(3), [1, 2], [0.1, 0.2]),
+     "shapes do not broadcast together: x0 (3,), t (2,)"),
+    (lambda: q_posterior(np.ones(2), np.ones(3), 1, [0.1]),
+     "x0 and xt must have the same shape, got (2,) and (3,)"),
+    (lambda: elbo_chain_samples(np.zeros((3, 1)), [0.1, 0.2], lambda x, t: x, [0.1],
+                                np.random.default_rng()),
+     "reverse_var must have one variance per step, shape (2,), got (1,)"),
+])
+def test_error_messages_in_full(call, message):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value) == message
+
+
+POINTS = np.zeros((3, 2))
+
+
+@pytest.mark.parametrize("name, call", [
+    ("T", lambda: linear_betas(0)),
+    ("beta_start", lambda: linear_betas(5, np.nan)),
+    ("beta_end", lambda: linear_betas(5, 1e-4, np.nan)),
+    ("T", lambda: cosine_betas(0)),
+    ("s", lambda: cosine_betas(5, np.nan)),
+    ("max_beta", lambda: cosine_betas(5, 0.008, np.nan)),
+    ("betas", lambda: alphas_cumprod([np.nan])),
+    ("x0", lambda: forward_marginal(np.nan, 1, [0.1])),
+    ("t", lambda: forward_marginal(1.0, 1.5, [0.1])),
+    ("t", lambda: forward_marginal(1.0, "1", [0.1])),
+    ("t", lambda: forward_marginal(1.0, 1 + 0j, [0.1])),
+    ("betas", lambda: forward_marginal(1.0, 1, [np.nan])),
+    ("rng", lambda: q_sample(1.0, 1, [0.1], None)),
+    ("x0", lambda: q_posterior(np.nan, 1.0, 1, [0.1])),
+    ("xt", lambda: q_posterior(1.0, np.nan, 1, [0.1])),
+    ("t", lambda: q_posterior(1.0, 1.0, 0, [0.1])),
+    ("mu", lambda: gaussian_data_marginal(np.nan, 1.0, 1, [0.1])),
+    ("s2", lambda: gaussian_data_marginal(0.0, np.nan, 1, [0.1])),
+    ("t", lambda: gaussian_data_marginal(0.0, 1.0, 0.5, [0.1])),
+    ("xt", lambda: gaussian_data_reverse(0.0, 1.0, np.nan, 1, [0.1])),
+    ("t", lambda: gaussian_data_reverse(0.0, 1.0, 0.0, 2, [0.1])),
+    ("x0", lambda: gaussian_data_elbo_terms(0.0, 1.0, [0.1], np.nan)),
+    ("x0", lambda: gaussian_data_elbo(0.0, 1.0, [0.1], np.nan)),
+    ("betas", lambda: gaussian_data_elbo(0.0, 1.0, [np.nan], 0.0)),
+    ("x0", lambda: gaussian_data_log_likelihood(0.0, 1.0, [0.1], np.nan)),
+    ("s2", lambda: gaussian_data_log_likelihood(0.0, -1.0, [0.1], 0.0)),
+    ("weights", lambda: GaussianMixture([np.nan], [[0.0]], [[[1.0]]])),
+    ("means", lambda: GaussianMixture([1.0], [[np.nan]], [[[1.0]]])),
+    ("covs", lambda: GaussianMixture([1.0], [[0.0]], [[[np.nan]]])),
+    ("x", lambda: MIXTURE.log_density([np.nan, 0.0])),
+    ("xt", lambda: MIXTURE.marginal_log_density([np.nan, 0.0], 1, [0.1])),
+    ("betas", lambda: MIXTURE.denoiser(POINTS, 1, [np.nan])),
+    ("t", lambda: MIXTURE.denoiser(POINTS, 2, [0.1])),
+    ("abar", lambda: MIXTURE.denoiser_at(POINTS, np.nan)),
+    ("xt", lambda: MIXTURE.denoiser_at([np.nan, 0.0], 0.5)),
+    ("abar", lambda: MIXTURE.denoising_error(np.nan)),
+    ("nodes", lambda: MIXTURE.denoising_error(0.5, nodes=1)),
+    ("n", lambda: MIXTURE.sample(0, np.random.default_rng())),
+    ("rng", lambda: MIXTURE.sample(3, None)),
+    ("x0", lambda: elbo_chain_samples(np.full((3, 1), np.nan), [0.1], lambda x, t: x, [0.1],
+                                      np.random.default_rng())),
+    ("reverse_mean", lambda: elbo_chain_samples(np.zeros((3, 1)), [0.1], None, [0.1],
+                                                np.random.default_rng())),
+    ("reverse_var", lambda: elbo_chain_samples(np.zeros((3, 1)), [0.1], lambda x, t: x, [np.nan],
+                                               np.random.default_rng())),
+    ("betas", lambda: elbo_chain_samples(np.zeros((3, 1)), [np.nan], lambda x, t: x, [0.1],
+                                         np.random.default_rng())),
+    ("rng", lambda: elbo_chain_samples(np.zeros((3, 1)), [0.1], lambda x, t: x, [0.1], 3)),
+    ("n", lambda: ancestral_samples(0, 1, [0.1], lambda x, t: x, [0.1], np.random.default_rng())),
+    ("d", lambda: ancestral_samples(3, 0, [0.1], lambda x, t: x, [0.1], np.random.default_rng())),
+    ("reverse_mean", lambda: ancestral_samples(3, 1, [0.1], 1.0, [0.1], np.random.default_rng())),
+    ("reverse_var", lambda: ancestral_samples(3, 1, [0.1], lambda x, t: x, [-1.0],
+                                              np.random.default_rng())),
+])
+def test_each_bad_argument_is_named_first_in_its_error(name, call):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert str(info.value).startswith(name + " "), str(info.value)
+
+
+def test_mixture_denoiser_is_stable_far_from_the_data():
+    """Points 30 units out (log-densities near -10^4, beyond exp's range): the responsibilities
+    must be normalised in log space; the reference normalises with logaddexp (scipy densities)."""
+    a = 0.99
+    xt = np.array([[30.0, 0.0], [-30.0, 5.0], [0.0, -30.0], [20.0, 25.0], [-25.0, -25.0]])
+    log_r, hats = [], []
+    for w, m, c in zip(MIXTURE.weights, MIXTURE.means, MIXTURE.covs):
+        cov_t = a * c + (1 - a) * np.eye(2)
+        log_r.append(np.log(w) + stats.multivariate_normal(np.sqrt(a) * m, cov_t).logpdf(xt))
+        hats.append(m + (xt - np.sqrt(a) * m) @ (np.sqrt(a) * c @ np.linalg.inv(cov_t)).T)
+    r = np.exp(np.array(log_r) - np.logaddexp.reduce(log_r, axis=0))
+    expected = np.einsum("kn,kni->ni", r, np.array(hats))
+    assert np.allclose(MIXTURE.denoiser_at(xt, a), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_one_dimensional_mixture_samples_are_mean_plus_sd_times_the_draws():
+    """In 1-D the draw is the reparametrisation mu_k + sqrt(Sigma_k) z, with k ~ pi then z ~ N(0, 1)
+    taken from the generator in that order."""
+    mixture = GaussianMixture([0.3, 0.7], [[-2.0], [1.5]], [[[0.25]], [[4.0]]])
+    rng = np.random.default_rng(35)
+    k = rng.choice(2, size=6, p=[0.3, 0.7])
+    z = rng.standard_normal((6, 1))
+    expected = np.array([[-2.0], [1.5]])[k] + np.sqrt([[0.25], [4.0]])[k] * z
+    assert np.allclose(mixture.sample(6, np.random.default_rng(35)), expected, rtol=1e-14)
+
+
+def test_cosine_schedule_defaults_are_nichol_and_dhariwals():
+    """s = 0.008 and max_beta = 0.999 (Nichol & Dhariwal 2021, section 3.2)."""
+    assert np.array_equal(cosine_betas(40), cosine_betas(40, s=0.008, max_beta=0.999))
+
+
+def test_q_posterior_variance_has_the_broadcast_shape():
+    betas = linear_betas(10, 1e-3, 0.1)
+    mean, var = q_posterior(np.ones(4), np.zeros(4), 3, betas)
+    assert mean.shape == var.shape == (4,)
+    mean, var = q_posterior(np.ones(4), np.zeros(4), np.array([[2], [5], [9]]), betas)
+    assert mean.shape == var.shape == (3, 4)
+    assert np.allclose(var[:, 0], [q_posterior(1.0, 0.0, t, betas)[1] for t in (2, 5, 9)])
+    with pytest.raises(ValueError, match=r"shapes do not broadcast together: x0 \(3,\), t \(2,\)"):
+        q_posterior(np.ones(3), np.ones(3), [1, 2], betas)
+    with pytest.raises(ValueError, match=r"max_beta must lie in \(0, 1\)"):
+        cosine_betas(5, max_beta=0.0)

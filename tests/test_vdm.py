@@ -279,3 +279,228 @@ def test_bad_input_gets_a_clear_error(call):
 def test_wrong_types_get_a_type_error(call):
     with pytest.raises(TypeError):
         call()
+
+
+# ---- the remaining arguments and branches, against closed forms ---------------------
+
+def test_reconstruction_term_is_the_decoders_entropy():
+    # x - z_0 / alpha_0 ~ N(0, exp(-lambda_max)): the term is that normal's entropy, d times
+    for high in (-1.0, 2.0, 13.3):
+        law = stats.norm(0, np.sqrt(np.exp(-high)))
+        assert reconstruction_term(high, d=2) == pytest.approx(2 * law.entropy(), rel=1e-13)
+
+
+def test_gaussian_mmse_without_signal_is_the_prior_error():
+    # snr = 0: E[x | z] = E[x] = 0, so the error is x^2 (s2 on average over the data)
+    assert gaussian_mmse(0.0, 0.4) == pytest.approx(0.4, rel=1e-15)
+    np.testing.assert_allclose(gaussian_mmse(0.0, 0.4, np.array([-1.5, 2.0])), [2.25, 4.0],
+                               rtol=1e-15)
+
+
+def test_gaussian_loss_steps_for_many_points_is_the_explicit_sum_for_each():
+    s2, T, x = 0.6, 5, np.array([[-1.0, 0.0, 0.3], [2.0, 0.5, -0.2]])
+    v = np.exp(log_snr_linear(np.arange(T + 1) / T, -2.0, 6.0))
+    got = gaussian_diffusion_loss_steps(s2, T, x, log_snr_min=-2.0, log_snr_max=6.0)
+    assert got.shape == x.shape
+    for value, point in zip(got.ravel(), x.ravel()):
+        total = sum(0.5 * (v[i - 1] - v[i]) * (point ** 2 + v[i] * s2 ** 2) / (1 + v[i] * s2) ** 2
+                    for i in range(1, T + 1))
+        assert value == pytest.approx(total, rel=1e-13)
+
+
+def expit_pair(lam):
+    """(alpha^2, sigma^2) with alpha^2 + sigma^2 = 1 and alpha^2 / sigma^2 = exp(lam)."""
+    return 1 / (1 + np.exp(-lam)), 1 / (1 + np.exp(lam))
+
+
+def gaussian_ends(s2, x, low, high):
+    """Reconstruction (the decoder's entropy) + prior KL (helpers.gaussian's KL) for a point x."""
+    a2, n2 = expit_pair(low)
+    return stats.norm(0, np.sqrt(np.exp(-high))).entropy() + kl_normal(np.sqrt(a2) * x, n2, 0.0, 1.0)
+
+
+def gaussian_steps_sum(s2, x, T, log_snr, low, high):
+    """The T-step diffusion loss as an explicit loop over the steps."""
+    v = np.exp(log_snr(np.arange(T + 1) / T, low, high))
+    return sum(0.5 * (v[i - 1] - v[i]) * (x ** 2 + v[i] * s2 ** 2) / (1 + v[i] * s2) ** 2
+               for i in range(1, T + 1))
+
+
+@pytest.mark.parametrize("schedule", [log_snr_linear, log_snr_cosine])
+def test_gaussian_neg_elbo_passes_every_argument_on(schedule):
+    s2, x, T, low, high = 0.3, 0.8, 6, -3.0, 8.0
+    assert gaussian_neg_elbo(s2, x, T, schedule, low, high) == pytest.approx(
+        gaussian_ends(s2, x, low, high) + gaussian_steps_sum(s2, x, T, schedule, low, high),
+        rel=1e-13)
+    # continuous time: (1/2) int exp(lam) mmse(exp(lam)) dlam over [low, high], by scipy
+    loss = 0.5 * integrate.quad(lambda lam: np.exp(lam) * (x ** 2 + np.exp(lam) * s2 ** 2)
+                                / (1 + np.exp(lam) * s2) ** 2, low, high, epsabs=1e-13)[0]
+    assert gaussian_neg_elbo(s2, x, None, schedule, low, high) == pytest.approx(
+        gaussian_ends(s2, x, low, high) + loss, rel=1e-10)
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_one_component_mixture_passes_every_argument_on(d):
+    """A one-component mixture N(0, s2 I) against d times the Gaussian closed forms, at
+    end points, schedule and node counts other than the defaults."""
+    s2, low, high, T = 0.45, -3.0, 6.0, 5
+    single = one_component(s2, d)
+    a2, n2 = expit_pair(low)
+    prior = 0.5 * (a2 * s2 + n2 - 1 - np.log(n2))           # E_x KL, x^2 -> s2
+    np.testing.assert_allclose(mixture_prior_term(single, low), d * prior, rtol=1e-12)
+    steps = gaussian_steps_sum(s2, np.sqrt(s2), T, log_snr_cosine, low, high)   # x^2 -> s2
+    np.testing.assert_allclose(
+        mixture_diffusion_loss_steps(single, T, log_snr_cosine, low, high, nodes=3), d * steps,
+        rtol=1e-12)
+    loss = 0.5 * (np.log(1 + np.exp(high) * s2) - np.log(1 + np.exp(low) * s2))
+    np.testing.assert_allclose(mixture_diffusion_loss(single, low, high, snr_nodes=40, nodes=3),
+                               d * loss, rtol=1e-12)
+    recon = stats.norm(0, np.sqrt(np.exp(-high))).entropy()
+    np.testing.assert_allclose(mixture_neg_elbo(single, None, log_snr_cosine, low, high, nodes=3),
+                               d * (recon + prior + loss), rtol=1e-12)
+    np.testing.assert_allclose(
+        mixture_neg_elbo(single, T, log_snr_cosine, low, high, nodes=3),
+        d * (recon + prior + steps), rtol=1e-12)
+    np.testing.assert_allclose(mixture_entropy(single, nodes=2), d * 0.5 * np.log(2 * np.pi * np.e * s2),
+                               rtol=1e-13)      # two Gauss-Hermite nodes integrate x^2 exactly
+
+
+def test_pixel_levels_at_the_extreme_bit_depths():
+    assert pixel_levels(1).tolist() == [-1.0, 1.0]
+    levels = pixel_levels(16)
+    assert levels.size == 2 ** 16 and levels[0] == -1 and levels[-1] == 1
+    np.testing.assert_allclose(np.diff(levels), 2 / (2 ** 16 - 1), rtol=1e-9)
+
+
+@pytest.mark.parametrize("bits", [1, 3])
+def test_discretized_decoder_at_low_bit_depths_matches_scipy(bits):
+    levels, mean, var = pixel_levels(bits), np.array([[-0.4], [0.3]]), 0.2
+    law, h = stats.norm(mean, np.sqrt(var)), 1 / (2 ** bits - 1)
+    edges = np.concatenate([[-np.inf], levels[:-1] + h, [np.inf]])     # bin boundaries
+    expected = np.diff(law.cdf(edges), axis=-1)
+    got = np.exp(discretized_gaussian_log_likelihood(levels, mean, var, bits=bits))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_discretized_decoder_accepts_values_within_rounding_of_a_level():
+    x = pixel_levels()[[0, 100, 255]] + np.array([1e-12, -1e-12, -1e-12])
+    np.testing.assert_allclose(discretized_gaussian_log_likelihood(x, 0.1, 0.3),
+                               discretized_gaussian_log_likelihood(pixel_levels()[[0, 100, 255]], 0.1, 0.3),
+                               rtol=1e-9)
+
+
+def test_schedule_end_points_are_checked_to_within_1e_9():
+    # a schedule off by 5e-9 at its end points is refused; one off by 1e-12 is accepted
+    def shifted(by):
+        return lambda t, **kw: log_snr_linear(t, **kw) + by
+    with pytest.raises(ValueError, match="log_snr must run from log_snr_max"):
+        gaussian_diffusion_loss_steps(0.3, 4, log_snr=shifted(5e-9))
+    assert gaussian_diffusion_loss_steps(0.3, 4, log_snr=shifted(1e-12)) == pytest.approx(
+        gaussian_diffusion_loss_steps(0.3, 4), rel=1e-9)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: log_snr_linear(0.5, 3.0, 3.0), "log_snr_min must be below log_snr_max, got 3.0 >= 3.0"),
+    (lambda: log_snr_cosine(-0.5), "t must lie in [0, 1]"),
+    (lambda: log_snr_linear(np.nan), "t must be finite"),
+    (lambda: log_snr_linear(0.5, np.nan), "log_snr_min must be finite"),
+    (lambda: log_snr_linear(0.5, -5.0, np.inf), "log_snr_max must be finite"),
+    (lambda: gaussian_diffusion_loss_steps(0.3, 4, log_snr=lambda t, **kw: -log_snr_linear(t)),
+     "log_snr must run from log_snr_max at t = 0 to log_snr_min at t = 1, got -13.3 and 5.0"),
+    (lambda: mixture_mmse("m", 1.0), "mixture must be a helpers.diffusion.GaussianMixture, got str"),
+    (lambda: mixture_prior_term(None), "mixture must be a helpers.diffusion.GaussianMixture, got NoneType"),
+    (lambda: pixel_levels(17), "bits must be an integer in 1..16, got 17"),
+    (lambda: discretized_gaussian_log_likelihood(-1 - 2 / 255, 0.0, 1.0),
+     "x must hold 8-bit values -1 + 2k/255 in [-1, 1]"),
+    (lambda: discretized_gaussian_log_likelihood(-1000.0, 0.0, 1.0),       # far below the grid
+     "x must hold 8-bit values -1 + 2k/255 in [-1, 1]"),
+    (lambda: discretized_gaussian_log_likelihood(1000.0, 0.0, 1.0),
+     "x must hold 8-bit values -1 + 2k/255 in [-1, 1]"),
+    (lambda: discretized_gaussian_log_likelihood(0.5, 0.0, 1.0, bits=2),
+     "x must hold 2-bit values -1 + 2k/3 in [-1, 1]"),
+    (lambda: discretized_gaussian_log_likelihood(pixel_levels()[:2], np.zeros(3), 1.0),
+     "x, mean and var must broadcast together"),
+    (lambda: discretized_gaussian_log_likelihood(1.0, 0.0, -1.0), "var must be positive"),
+    (lambda: gaussian_mmse(-1.0, 0.3), "snr must be non-negative"),
+    (lambda: gaussian_prior_term(0.0), "s2 must be a positive variance, got 0.0"),
+    (lambda: mixture_diffusion_loss(MIXTURE, snr_nodes=1), "snr_nodes"),
+    (lambda: mixture_entropy(MIXTURE, nodes=1), "nodes"),
+    (lambda: bits_per_dim(1.0, 0), "dims"),
+])
+def test_error_messages_say_what_is_wrong(call, message):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("t", lambda: log_snr_linear(np.nan)),
+    ("t", lambda: log_snr_cosine(np.nan)),
+    ("log_snr_min", lambda: log_snr_linear(0.5, np.nan)),
+    ("log_snr_max", lambda: log_snr_cosine(0.5, -5.0, np.nan)),
+    ("log_snr", lambda: vp_variances(np.nan)),
+    ("snr", lambda: gaussian_mmse(np.nan, 0.3)),
+    ("s2", lambda: gaussian_mmse(1.0, np.nan)),
+    ("x", lambda: gaussian_mmse(1.0, 0.3, np.nan)),
+    ("s2", lambda: gaussian_diffusion_loss(np.nan)),
+    ("x", lambda: gaussian_diffusion_loss(0.3, np.nan)),
+    ("log_snr_min", lambda: gaussian_diffusion_loss(0.3, None, np.nan)),
+    ("s2", lambda: gaussian_diffusion_loss_steps(np.nan, 4)),
+    ("T", lambda: gaussian_diffusion_loss_steps(0.3, 0)),
+    ("x", lambda: gaussian_diffusion_loss_steps(0.3, 4, np.nan)),
+    ("log_snr", lambda: gaussian_diffusion_loss_steps(0.3, 4, None, "linear")),
+    ("log_snr_max", lambda: gaussian_diffusion_loss_steps(0.3, 4, log_snr_max=np.nan)),
+    ("s2", lambda: gaussian_prior_term(np.nan)),
+    ("x", lambda: gaussian_prior_term(0.3, np.nan)),
+    ("log_snr_min", lambda: gaussian_prior_term(0.3, None, np.nan)),
+    ("log_snr_max", lambda: reconstruction_term(np.nan)),
+    ("d", lambda: reconstruction_term(13.3, 0)),
+    ("s2", lambda: gaussian_neg_elbo(np.nan)),
+    ("T", lambda: gaussian_neg_elbo(0.3, T=0)),
+    ("s2", lambda: gaussian_neg_log_likelihood(np.nan)),
+    ("x", lambda: gaussian_neg_log_likelihood(0.3, np.nan)),
+    ("log_snr", lambda: mixture_mmse(MIXTURE, np.nan)),
+    ("nodes", lambda: mixture_mmse(MIXTURE, 1.0, nodes=1)),
+    ("mixture", lambda: mixture_mmse(None, 1.0)),
+    ("log_snr_min", lambda: mixture_diffusion_loss(MIXTURE, np.nan)),
+    ("snr_nodes", lambda: mixture_diffusion_loss(MIXTURE, snr_nodes=1)),
+    ("T", lambda: mixture_diffusion_loss_steps(MIXTURE, 0)),
+    ("log_snr", lambda: mixture_diffusion_loss_steps(MIXTURE, 4, "linear")),
+    ("log_snr_min", lambda: mixture_prior_term(MIXTURE, np.nan)),
+    ("mixture", lambda: mixture_neg_elbo(3.0)),
+    ("T", lambda: mixture_neg_elbo(MIXTURE, T=0)),
+    ("nodes", lambda: mixture_entropy(MIXTURE, nodes=1)),
+    ("mixture", lambda: mixture_entropy([])),
+    ("bits", lambda: pixel_levels(0)),
+    ("bits", lambda: discretized_gaussian_log_likelihood(1.0, 0.0, 1.0, bits=0)),
+    ("x", lambda: discretized_gaussian_log_likelihood(np.nan, 0.0, 1.0)),
+    ("mean", lambda: discretized_gaussian_log_likelihood(1.0, np.nan, 1.0)),
+    ("var", lambda: discretized_gaussian_log_likelihood(1.0, 0.0, np.nan)),
+    ("nats", lambda: bits_per_dim(np.nan, 3)),
+    ("dims", lambda: bits_per_dim(1.0, 0)),
+])
+def test_each_bad_argument_is_named_first_in_its_error(name, call):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert str(info.value).startswith(name + " "), str(info.value)
+
+
+def test_mixture_losses_use_the_requested_node_counts():
+    """Two-point Gauss-Legendre (nodes -+1/sqrt(3), weights 1) in lambda, and the two-step sum,
+    each with the mixture's error at 2 Gauss-Hermite nodes: a coarse rule that differs from
+    the default one, so the node counts must be passed on."""
+    low, high = -2.0, 4.0
+    lam = low + (high - low) * (1 + np.array([-1.0, 1.0]) / np.sqrt(3)) / 2
+    coarse = 0.25 * (high - low) * np.sum(np.exp(lam) * mixture_mmse(MIXTURE, lam, nodes=2))
+    assert mixture_diffusion_loss(MIXTURE, low, high, snr_nodes=2, nodes=2) == pytest.approx(
+        coarse, rel=1e-12)
+    v = np.exp(log_snr_linear(np.array([0.0, 0.5, 1.0]), low, high))
+    two_steps = 0.5 * np.sum((v[:-1] - v[1:]) * mixture_mmse(MIXTURE, np.log(v[1:]), nodes=2))
+    assert mixture_diffusion_loss_steps(MIXTURE, 2, log_snr_linear, low, high, nodes=2) == \
+        pytest.approx(two_steps, rel=1e-12)
+    assert mixture_neg_elbo(MIXTURE, 2, log_snr_linear, low, high, nodes=2) == pytest.approx(
+        reconstruction_term(high, 2) + mixture_prior_term(MIXTURE, low) + two_steps, rel=1e-12)
+    # continuous time: the same terms with the 2-node error inside the default lambda rule
+    assert mixture_neg_elbo(MIXTURE, None, log_snr_linear, low, high, nodes=2) == pytest.approx(
+        reconstruction_term(high, 2) + mixture_prior_term(MIXTURE, low)
+        + mixture_diffusion_loss(MIXTURE, low, high, nodes=2), rel=1e-12)
