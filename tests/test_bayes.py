@@ -367,3 +367,53 @@ def test_cavi_validation():
     with pytest.raises(ValueError, match="q0.cov must be zero between different"):
         cavi(MODEL, blocks="diagonal", q0=random_q(np.random.default_rng(0), 3))
 
+
+
+# ---- edge cases and documented conventions ------------------------------------------------
+
+def test_gamma_density_rejects_tau_zero_and_design_of_degree_zero():
+    with pytest.raises(ValueError, match="tau must be positive"):
+        log_gamma_pdf(np.array([1.0, 0.0]), 2.0, 1.0)
+    np.testing.assert_array_equal(polynomial_design([0.5, -2.0], 0), [[1.0], [1.0]])
+
+
+def test_initial_q_is_the_prior_at_the_prior_mean_of_tau():
+    """q(w_B) = N(m0_B, (a0/b0 Lambda0[B, B])^-1), q(tau) = Gamma(a0, b0), for the full and
+    the diagonal family (the diagonal: 1 / (a0/b0 Lambda0[j, j]))."""
+    m = MODEL
+    full, diag = initial_q(m), initial_q(m, "diagonal")                # default: "full"
+    np.testing.assert_allclose(full.cov, m.b0 / m.a0 * np.linalg.inv(m.prior_precision),
+                               rtol=1e-12)
+    np.testing.assert_allclose(diag.cov, np.diag(m.b0 / (m.a0 * m.prior_precision.diagonal())),
+                               rtol=1e-14)
+    for q in (full, diag):
+        np.testing.assert_array_equal(q.mean, m.prior_mean)
+        assert (q.shape, q.rate) == (m.a0, m.b0)
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-4])
+@pytest.mark.parametrize("blocks", ["full", "diagonal"])
+def test_cavi_stops_at_the_first_sweep_that_gains_less_than_tol(blocks, tol):
+    """The ELBO at the end of each sweep: every sweep but the last gains >= tol, the last < tol
+    (with tol = 0: a sweep that gains exactly 0 does not stop the run; only a rounding loss does)."""
+    run = cavi(MODEL, blocks=blocks, tol=tol, max_sweeps=100)
+    per_sweep = 1 + (MODEL.d if blocks == "diagonal" else 1)
+    ends = run.elbos[::per_sweep]
+    assert ends.size == run.sweeps + 1 and (run.converged or tol == 0)
+    gains = np.diff(ends)
+    assert np.all(gains[:-1] >= tol) and (gains[-1] < tol) == run.converged
+
+
+def test_cavi_names_q0_in_its_errors():
+    with pytest.raises(TypeError, match="q0 must be a MeanField"):
+        cavi(MODEL, q0=(np.zeros(3), np.eye(3), 1.0, 1.0))
+    with pytest.raises(ValueError, match="q0.cov must be zero between different"):
+        cavi(MODEL, blocks=[[0, 1], [2]], q0=random_q(np.random.default_rng(1), 3))
+
+
+def test_fixed_point_defaults_to_the_full_family():
+    """fixed_point(model) is the one-block fixed point: mean m_n, cov (a_n/b_n Lambda_n)^-1."""
+    star, m = fixed_point(MODEL), MODEL
+    np.testing.assert_allclose(star.mean, m.post_mean, rtol=1e-13)
+    np.testing.assert_allclose(star.cov, m.post_rate / m.post_shape * np.linalg.inv(m.post_precision),
+                               rtol=1e-12)

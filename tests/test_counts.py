@@ -9,7 +9,7 @@ import pytest
 from autograd import grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import special, stats
 
 from helpers import counts
 from helpers.counts import (decoder_mean, elbo_estimate, encode, exact_elbo, fit,
@@ -327,3 +327,199 @@ def test_zinb_partials_cover_both_zero_branches():
     want = [elementwise_grad(counts._zinb_from_log_nb, k)(*args) for k in (1, 2, 3)]
     for got, expected in zip(counts._zinb_partials(*args), want):
         np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+# ---- the simulator's documented constants (simulate_cells docstring, book: scvi.md) ----------
+
+def test_simulator_draws_the_documented_distributions():
+    """Kolmogorov-Smirnov against the documented laws: z = 1.5 (cos, sin)(2 pi k / K) +
+    N(0, spread^2 I), l ~ LogNormal(log 400, 0.3^2) (many cells); W ~ N(0, 1), b ~ N(0, 0.5^2),
+    log theta ~ U(log 0.5, log 20), pi ~ U(0.02, 0.3) (many genes)."""
+    cells = simulate_cells(np.random.default_rng(11), n_cells=3000, n_genes=2, n_types=5,
+                           spread=0.4)
+    angles = 2 * np.pi * np.arange(5) / 5
+    centres = 1.5 * np.column_stack([np.cos(angles), np.sin(angles)])
+    laws = [((cells.z - centres[cells.cell_type]).ravel(), stats.norm(0, 0.4)),
+            (np.log(cells.library), stats.norm(np.log(400), 0.3))]
+    genes = simulate_cells(np.random.default_rng(12), n_cells=2, n_genes=3000)
+    laws += [(genes.W.ravel(), stats.norm(0, 1)), (genes.b, stats.norm(0, 0.5)),
+             (np.log(genes.theta), stats.uniform(np.log(0.5), np.log(40))),
+             (genes.pi, stats.uniform(0.02, 0.28))]
+    for values, law in laws:
+        assert stats.kstest(values, law.cdf).pvalue > 1e-3
+    assert np.bincount(cells.cell_type).tolist() == [600] * 5
+    assert 0.5 <= genes.theta.min() < 0.52 and 19.5 < genes.theta.max() <= 20
+    assert 0.02 <= genes.pi.min() < 0.021 and 0.299 < genes.pi.max() <= 0.3
+
+
+def test_simulated_counts_have_the_model_mean():
+    """Given the returned truth, E[x_ng] = (1 - pi_g) l_n softmax_g(W z_n + b)_g and
+    Var = (1 - pi) mu (1 + pi mu + mu / theta): each gene's total within 5 standard errors."""
+    cells = simulate_cells(np.random.default_rng(13), n_cells=400, n_genes=30, n_types=2)
+    mu = cells.library[:, None] * special.softmax(cells.z @ cells.W + cells.b, axis=1)
+    mean = (1 - cells.pi) * mu
+    variance = mean * (1 + cells.pi * mu + mu / cells.theta)
+    score = (cells.x.sum(axis=0) - mean.sum(axis=0)) / np.sqrt(variance.sum(axis=0))
+    assert np.max(np.abs(score)) < 5
+
+
+def test_smallest_valid_simulation():
+    """n_cells = 2, n_genes = 2 and n_types = 1 are allowed (the documented minima);
+    n_genes = 1 is not."""
+    cells = simulate_cells(np.random.default_rng(0), n_cells=2, n_genes=2, n_types=1)
+    assert cells.x.shape == (2, 2) and np.all(cells.cell_type == 0)
+    with pytest.raises(ValueError, match="n_genes must be an integer >= 2"):
+        simulate_cells(np.random.default_rng(0), n_genes=1)
+
+
+def test_sampler_takes_a_tuple_size():
+    draws = sample_zinb(np.random.default_rng(4), np.array([1.0, 50.0]), 2.0, 0.0, size=(3000, 2))
+    assert draws.shape == (3000, 2)
+    assert draws[:, 0].mean() < 2 < 30 < draws[:, 1].mean()
+
+
+# ---- the pieces of the log-probability --------------------------------------------------
+
+def test_stirling_remainder_against_50_digits():
+    """R(z) = log Gamma(z) - (z - 1/2) log z + z - log(2 pi)/2 on both sides of z = 10:
+    the series (z >= 10) to 1e-14 relative, the direct form (z < 10) to 2e-14 absolute."""
+    z = np.array([1e-8, 0.3, 1.0, 2.5, 7.0, 9.99, 10.0, 10.5, 37.0, 1e3, 1e6, 1e8])
+    with mpmath.workdps(50):
+        exact = np.array([float(mpmath.loggamma(v) - (v - 0.5) * mpmath.log(v) + v
+                                - mpmath.log(2 * mpmath.pi) / 2) for v in map(mpmath.mpf, z)])
+    got = counts._stirling_remainder(z)
+    big = z >= 10
+    np.testing.assert_allclose(got[big], exact[big], rtol=1e-14, atol=0)
+    np.testing.assert_allclose(got[~big], exact[~big], rtol=0, atol=2e-14)
+
+
+def test_deviance_term_against_50_digits():
+    """b(a, c) = a log(a / c) + c - a on both sides of |a / c - 1| = 0.1, to 1e-14."""
+    c = np.array([3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 1e6, 1e-5])
+    a = c * np.array([1.0 + 1e-9, 0.95, 1.05, 0.85, 1.2, 40.0, 1.0 - 1e-4, 0.01])
+    with mpmath.workdps(50):
+        exact = np.array([float(ai * mpmath.log(ai / ci) + ci - ai)
+                          for ai, ci in zip(map(mpmath.mpf, a), map(mpmath.mpf, c))])
+    np.testing.assert_allclose(counts._deviance_term(a, c, a - c), exact, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("rows", [5, 2])
+def test_gradient_sums_over_broadcast_axes_of_size_one(rows):
+    """mu of shape (rows, 1) and theta (1, 3) broadcast against x (rows, 3), and mu (1, 3),
+    theta (rows, 1): autograd's gradient has their shapes and matches central differences."""
+    x = np.array([[0, 3, 7], [1, 0, 2], [4, 4, 4], [0, 0, 9], [12, 1, 0]], dtype=float)[:rows]
+    mu, theta = np.array([[1.5], [0.7], [4.0], [2.2], [6.0]])[:rows], np.array([[0.8, 3.0, 12.0]])
+    if rows == 2:
+        mu, theta = theta, mu
+    total = lambda m, t: anp.sum(counts._log_nb(x, m, t))
+    for arg, value in ((0, mu), (1, theta)):
+        g = grad(total, arg)(mu, theta)
+        assert g.shape == value.shape
+        for index in np.ndindex(value.shape):
+            h = np.zeros_like(value)
+            h[index] = 1e-6 * value[index]
+            shifted = lambda s: total(*[(mu, theta)[i] + (s * h if i == arg else 0) for i in (0, 1)])
+            assert g[index] == pytest.approx((shifted(1) - shifted(-1)) / (2 * h[index]), rel=1e-6)
+
+
+# ---- the latent model's pieces, from their documented formulas ---------------------------
+
+def random_params(seed, n_genes=6, scale=0.4):
+    rng = np.random.default_rng(seed)
+    return [p + scale * rng.standard_normal(np.shape(p)) for p in init_params(rng, n_genes)]
+
+
+def test_init_params_documented_start():
+    """theta = 1, pi = 0.1, s = e^-1 (C = 0, c = -2), a = 0, b = 0, and A, W ~ N(0, 0.1^2)."""
+    A, a, C, c, W, b, log_theta, logit_pi = init_params(np.random.default_rng(0), 2000)
+    np.testing.assert_allclose(np.exp(log_theta), 1.0)
+    np.testing.assert_allclose(1 / (1 + np.exp(-logit_pi)), 0.1, rtol=1e-14)
+    np.testing.assert_allclose(np.exp(0.5 * c), np.exp(-1.0), rtol=1e-15)
+    assert not (np.any(a) or np.any(b) or np.any(C))
+    for weights in (A, W):
+        assert stats.kstest(weights.ravel(), stats.norm(0, 0.1).cdf).pvalue > 1e-3
+    assert A.shape == (2000, 2) and W.shape == (2, 2000) and len(init_params(
+        np.random.default_rng(0), 2, latent=3)[1]) == 3
+
+
+def test_encode_and_decoder_follow_their_formulas():
+    """m = log1p(x) A + a, log s^2 = log1p(x) C + c; mu = l softmax(z W + b) over genes,
+    for z of shape (S, N, L) too (scipy's softmax)."""
+    cells, _ = small_data()
+    params = random_params(1)
+    A, a, C, c, W, b = params[:6]
+    mean, log_var = encode(params, cells.x)
+    np.testing.assert_allclose(mean, np.log1p(cells.x) @ A + a, rtol=1e-13)
+    np.testing.assert_allclose(log_var, np.log1p(cells.x) @ C + c, rtol=1e-13)
+    z = 3 * np.random.default_rng(2).standard_normal((4, 24, 2))
+    library = cells.x.sum(axis=1).astype(float)
+    np.testing.assert_allclose(decoder_mean(params, z, library),
+                               library[:, None] * special.softmax(z @ W + b, axis=-1), rtol=1e-12)
+    # cells whose logits differ by thousands: each row's softmax must be shifted by its own max
+    far = np.zeros((24, 2))
+    far[::2] = [2000.0, -2000.0]
+    np.testing.assert_allclose(decoder_mean(params, far, library),
+                               library[:, None] * special.softmax(far @ W + b, axis=-1),
+                               rtol=1e-12, atol=1e-300)
+
+
+def test_elbo_estimate_is_likelihood_at_the_reparameterised_draw_minus_kl():
+    """elbo_estimate = log p(x | m + s eps) - KL(N(m, s^2) || N(0, I)), with the KL as
+    E_q[log q - log p] from scipy's log-densities, by Gauss-Hermite quadrature (exact: the
+    integrand is quadratic), independent of the closed form."""
+    cells, _ = small_data()
+    params = random_params(3)
+    eps = np.random.default_rng(4).standard_normal((24, 2))
+    mean, log_var = encode(params, cells.x)
+    scale = np.exp(0.5 * log_var)
+    gap = log_likelihood(params, cells.x, mean + scale * eps) - elbo_estimate(params, cells.x, eps)
+    u, w = np.polynomial.hermite_e.hermegauss(6)          # weight exp(-u^2 / 2)
+    t = mean[..., None] + scale[..., None] * u             # (N, 2, nodes)
+    log_ratio = stats.norm.logpdf(t, mean[..., None], scale[..., None]) - stats.norm.logpdf(t)
+    kl = np.sum(log_ratio @ w, axis=1) / np.sqrt(2 * np.pi)
+    np.testing.assert_allclose(gap, kl, rtol=1e-10)
+
+
+def test_model_rejects_non_finite_parameters():
+    cells, params = small_data()
+    bad = list(params)
+    bad[4] = np.full_like(params[4], np.nan)
+    with pytest.raises(ValueError, match="params W must be finite"):
+        encode(bad, cells.x)
+    with pytest.raises(ValueError, match="z must be finite"):
+        decoder_mean(params, np.full((24, 2), np.inf), cells.x.sum(axis=1))
+    with pytest.raises(ValueError, match="eps must be finite"):
+        elbo_estimate(params, cells.x, np.full((24, 2), np.nan))
+
+
+def test_fit_is_textbook_adam_on_the_autograd_gradient():
+    """Three steps of Adam (Kingma & Ba 2015: beta1 = 0.9, beta2 = 0.999, eps = 1e-8, bias
+    corrected) from init_params(rng(seed)), drawing eps from the same generator, with the
+    gradient by autograd: the same parameters and history as fit (seed = 0, the default)."""
+    from autograd import value_and_grad
+    x = small_data(n_cells=12, n_genes=5)[0].x
+    params, history = fit(x, steps=3, learning_rate=0.05)
+    rng = np.random.default_rng(0)
+    p = init_params(rng, 5)
+    m, v, lr = [0 * q for q in p], [0 * q for q in p], 0.05
+    for t in range(1, 4):
+        loss, g = value_and_grad(counts._loss)(p, x.astype(float), rng.standard_normal((12, 2)))
+        assert history[t - 1] == pytest.approx(-loss, rel=1e-12)
+        m = [0.9 * mi + 0.1 * gi for mi, gi in zip(m, g)]
+        v = [0.999 * vi + 0.001 * gi**2 for vi, gi in zip(v, g)]
+        p = [q - lr * (mi / (1 - 0.9**t)) / (np.sqrt(vi / (1 - 0.999**t)) + 1e-8)
+             for q, mi, vi in zip(p, m, v)]
+    for got, want in zip(params, p):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_errors_name_the_first_bad_entry_of_an_array():
+    """Among valid entries (0, 1, 0.5 are valid counts / pi), the message shows the bad one."""
+    with pytest.raises(ValueError, match=r"x must be non-negative integers \(counts\), got 1\.5"):
+        nb_log_prob([0, 2, 1.5], 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"x must be non-negative integers \(counts\), got -3"):
+        nb_log_prob([0, 2, -3], 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"pi must lie in \[0, 1\), got 1\.0"):
+        zinb_log_prob(1, 1.0, 1.0, [0.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match=r"pi must lie in \[0, 1\), got -0\.5"):
+        zinb_log_prob(1, 1.0, 1.0, [0.0, 0.5, -0.5])

@@ -230,6 +230,7 @@ W, M, V = THETA1
     (lambda: log_joint(["a"], W, M, V), "X must be real numbers"),
     (lambda: log_joint(X1, [[0.5, 0.5]], M, V), "weights must be a non-empty 1-D"),
     (lambda: log_joint(X1, [1.2, -0.2], M, V), "weights must be positive"),
+    (lambda: log_joint(X1, [1.0, 0.0], M, V), "weights must be positive"),
     (lambda: log_joint(X1, [0.5, 0.6], M, V), "weights must sum to 1"),
     (lambda: log_joint(X1, W, [0.0, 1.0, 2.0], V), r"means must have shape \(2,\)"),
     (lambda: log_joint(X1, W, M, [[1.0], [1.0]]), r"covs must have shape \(2,\)"),
@@ -256,3 +257,77 @@ W, M, V = THETA1
 def test_invalid_input_raises(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---- edge cases: one point, one component, one iteration, scale -------------------------
+
+def test_a_single_point_and_a_single_component():
+    """N = 1 is valid data, K = 1 a valid mixture: log N(x; m, v) from scipy, and the
+    M-step of one component is the plain sample mean and (biased) variance; so is that of
+    components with q constant over the points, however light."""
+    theta = MixtureParams(np.array([1.0]), np.array([0.3]), np.array([2.0]))
+    assert log_likelihood(np.array([1.1]), *theta) == pytest.approx(
+        stats.norm.logpdf(1.1, 0.3, np.sqrt(2.0)), rel=1e-14)
+    assert log_likelihood(np.array([[1.1]]), [1.0], [[0.3]], [[[2.0]]]) == pytest.approx(
+        stats.norm.logpdf(1.1, 0.3, np.sqrt(2.0)), rel=1e-14)
+    one = m_step(X1, np.ones((X1.size, 1)))
+    assert one.weights == pytest.approx([1.0], rel=1e-15)
+    assert one.means == pytest.approx([X1.mean()], rel=1e-13)
+    assert one.covs == pytest.approx([X1.var()], rel=1e-12)
+    # a component with total weight N_k = 0.5 < 1, spread evenly: the same mean and variance
+    light = m_step(X1, np.tile([0.995, 0.005], (X1.size, 1)))
+    np.testing.assert_allclose(light.weights, [0.995, 0.005], rtol=1e-13)
+    np.testing.assert_allclose(light.means, [X1.mean()] * 2, rtol=1e-12)
+    np.testing.assert_allclose(light.covs, [X1.var()] * 2, rtol=1e-12)
+
+
+def test_m_step_is_scale_equivariant():
+    """Data scaled by c: the means scale by c and the covariances by c^2 (exactly, up to
+    rounding), even for c = 1e-6 where the covariances are ~1e-12 (not singular)."""
+    q = random_q(np.random.default_rng(4), X2.shape[0], 2)
+    base = m_step(X2, q)
+    for c in (1e-6, 1e5):
+        scaled = m_step(c * X2, q)
+        np.testing.assert_allclose(scaled.weights, base.weights, rtol=1e-14)
+        np.testing.assert_allclose(scaled.means, c * base.means, rtol=1e-12)
+        np.testing.assert_allclose(scaled.covs, c**2 * base.covs, rtol=1e-12)
+
+
+def test_m_step_detects_a_singular_covariance_in_2d():
+    """Weight on points on a line (exactly, or up to 1e-8): the covariance has rank 1,
+    its smallest eigenvalue ~1e-16 of its trace, and the M-step must refuse it."""
+    line = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0 + 1e-8], [3.0, 3.0]])
+    X = np.vstack([line, X2[:10]])
+    q = np.zeros((X.shape[0], 2))
+    q[:4, 0], q[4:, 1] = 1.0, 1.0
+    with pytest.raises(ValueError, match="component 0 with a singular covariance"):
+        m_step(X, q)
+    q[:] = 0.5                               # component 0 now has 14 points: regular
+    assert np.all(np.linalg.eigvalsh(m_step(X, q).covs)[:, 0] > 1e-3)
+
+
+def test_symmetry_is_judged_against_each_matrix_own_scale():
+    """An asymmetry of 1e-9 in a unit-scale matrix is rejected even when another component's
+    covariance is 100 times larger, and accepted in that larger matrix; a zero matrix is
+    reported as not positive definite."""
+    skew = np.array([[1.0, 0.5 + 1e-9], [0.5, 1.0]])
+    with pytest.raises(ValueError, match="covs must be symmetric"):
+        log_joint(X2, THETA2.weights, THETA2.means, [100 * np.eye(2), skew])
+    with pytest.raises(ValueError, match="covs must be positive definite"):
+        log_joint(X2, THETA2.weights, THETA2.means, [np.eye(2), np.zeros((2, 2))])
+    # the same 1e-9 is only 1e-11 of a matrix of scale 100: accepted (its lower triangle used)
+    big = 100 * np.eye(2) + np.array([[0.0, 1e-9], [0.0, 0.0]])
+    np.testing.assert_allclose(log_joint(X2, THETA2.weights, THETA2.means, [big, np.eye(2)]),
+                               np.log(brute_joint_2d(X2, (THETA2.weights, THETA2.means,
+                                                          [100 * np.eye(2), np.eye(2)]))),
+                               rtol=1e-12)
+
+
+def test_one_iteration_of_em_and_integer_init():
+    """n_iter = 1 is allowed; an integer init is stored as float64 arrays (params[0])."""
+    history = em(X1, ([0.5, 0.5], [-1, 1], [1, 2]), 1)
+    assert history.n_iter == 1 and history.q.shape == (1, X1.size, 2)
+    assert all(np.asarray(a).dtype == np.float64 for a in history.params[0])
+    np.testing.assert_array_equal(history.params[0].means, [-1.0, 1.0])
+    expected = m_step(X1, responsibilities(X1, [0.5, 0.5], [-1.0, 1.0], [1.0, 2.0]))
+    np.testing.assert_allclose(history.params[1].means, expected.means, rtol=1e-14)
