@@ -42,6 +42,8 @@ def readable(tex: str) -> bool:
     """Whether ``tex`` uses only commands the parser reads faithfully (``\\frac`` with braces)."""
     if re.search(r"\\frac\s*[^\s{]", tex):
         return False                 # \frac12: the parser reads it wrongly
+    if re.search(r"\\[A-Za-z]+\s*'", tex):
+        return False                 # \theta': the parser drops the prime and reads theta
     return all(command in _READABLE for command in _COMMAND.findall(tex))
 
 
@@ -52,6 +54,9 @@ def _parse(tex: str):
         return None
     try:
         from sympy.parsing.latex import parse_latex
+        # The lenient reading silently drops a tail it cannot read ("x + 1) + 5" reads as
+        # x + 1): the strict one must accept the whole display first.
+        parse_latex(tex, strict=True)
         return parse_latex(tex)
     except Exception:          # any parse failure: the display cannot be read back
         return None
