@@ -85,8 +85,9 @@ def read_equivalent() -> set[tuple[str, str, str]]:
     if EQUIVALENT.exists():
         for line in EQUIVALENT.read_text().splitlines():
             if line.strip() and not line.lstrip().startswith("#"):
-                path, function, code, _reason = (part.strip() for part in line.split(" | ", 3))
-                listed.add((path, function, code))
+                path, function, rest = line.split(" | ", 2)   # the code may hold " | " itself
+                code, _reason = rest.rsplit(" | ", 1)
+                listed.add((path.strip(), function.strip(), code.strip()))
     return listed
 
 
