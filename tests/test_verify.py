@@ -8,19 +8,12 @@ from helpers import verify
 from helpers.finite import probability_symbols
 from helpers.verify import (CheckFailed, Derivation, assert_close, assert_fails, assert_identity,
                             assert_inequality, assert_mc_close, is_nonnegative, report)
+from verify_fixtures import empty_registry  # noqa: F401  (autouse)
 
 a, b, t = sp.symbols("a b t", positive=True)
 x, y = sp.symbols("x y", real=True)
 r = sp.Symbol("r")
 
-
-@pytest.fixture(autouse=True)
-def empty_registry(monkeypatch):
-    # Unit tests prove everything afresh (and a test's broken prover must not be remembered).
-    monkeypatch.setenv("ELBO_PROOF_CACHE", "off")
-    verify.clear_registry()
-    yield
-    verify.clear_registry()
 
 
 def uniform_instances(*symbols, low=1, high=10**4):

@@ -17,6 +17,7 @@ from helpers import verify
 from helpers.verify import (CheckFailed, Derivation, assert_close, chain, is_nonnegative, report,
                             symbolic, tex)
 from helpers.verify.registry import passed_count
+from verify_fixtures import empty_registry  # noqa: F401  (autouse)
 
 a, b, c, t = sp.symbols("a b c t", positive=True)
 x, y = sp.symbols("x y", real=True)
@@ -24,14 +25,6 @@ r = sp.Symbol("r")
 q1, q2, q3 = sp.symbols("q1 q2 q3", positive=True)
 SUM_TO_ONE = {q3: 1 - q1 - q2}
 
-
-@pytest.fixture(autouse=True)
-def empty_registry(monkeypatch):
-    # Unit tests prove everything afresh (a broken prover's result must not be remembered).
-    monkeypatch.setenv("ELBO_PROOF_CACHE", "off")
-    verify.clear_registry()
-    yield
-    verify.clear_registry()
 
 
 def rational_instances(*symbols, low=1, high=1000):

@@ -10,18 +10,10 @@ import sympy as sp
 from helpers import verify
 from helpers.verify import (CheckFailed, assert_close, assert_fails, assert_identity,
                             assert_inequality, assert_mc_close)
+from verify_fixtures import empty_registry  # noqa: F401  (autouse)
 
 a, b = sp.symbols("a b", positive=True)
 x, y = sp.symbols("x y", real=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_registry(monkeypatch):
-    # As in tests/test_verify.py: prove everything afresh, start from an empty registry.
-    monkeypatch.setenv("ELBO_PROOF_CACHE", "off")
-    verify.clear_registry()
-    yield
-    verify.clear_registry()
 
 
 # ---- assert_mc_close -------------------------------------------------------------
