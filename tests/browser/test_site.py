@@ -75,6 +75,12 @@ BROKEN_IMAGES = """
   .map(img => img.getAttribute('src'))
 """
 
+# A figure glued while matplotlib had no inline backend shows as its repr, not an image.
+FIGURES_AS_TEXT = """
+() => Array.from(document.querySelectorAll('pre, .output'))
+  .map(e => e.textContent).filter(t => /<Figure size \\d+x\\d+ with/.test(t))
+"""
+
 INTERNAL_LINKS = """
 () => Array.from(document.querySelectorAll('a[href]'))
   .map(a => a.href)
@@ -138,6 +144,7 @@ def test_page_renders(page_name, server, browser):
     assert math_loaded or not has_math, "the page has math but MathJax did not load"
     problems = page.evaluate(LAYOUT_PROBLEMS, has_math)
     broken_images = page.evaluate(BROKEN_IMAGES)
+    figures_as_text = page.evaluate(FIGURES_AS_TEXT)
     links = page.evaluate(INTERNAL_LINKS)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{Path(page_name).name}.png"), full_page=True)
@@ -156,6 +163,7 @@ def test_page_renders(page_name, server, browser):
 
     assert not problems, "\n".join(problems)
     assert not broken_images, f"images that did not load: {broken_images}"
+    assert not figures_as_text, f"figures shown as text, not images: {figures_as_text}"
     assert not failures, f"failed requests: {failures}"
     assert not console_errors, f"console errors: {console_errors}"
     assert not unresolved, f"internal links with no target: {sorted(set(unresolved))}"
