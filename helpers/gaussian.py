@@ -125,9 +125,10 @@ def kl_normal(mean_q, var_q, mean_p, var_p):
     mean_q, var_q, mean_p, var_p = _broadcast(
         mean_q=_finite("mean_q", mean_q), var_q=_positive("var_q", var_q),
         mean_p=_finite("mean_p", mean_p), var_p=_positive("var_p", var_p))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # an overflow here is +inf, the right value
         d = (var_q - var_p) / var_p
-        out = 0.5 * (_d_minus_log1p(d, var_q, var_p) + (mean_q - mean_p) ** 2 / var_p)
+        mean_term = (mean_q - mean_p) ** 2 / var_p
+    out = 0.5 * (_d_minus_log1p(d, var_q, var_p) + mean_term)
     return out[()]
 
 
