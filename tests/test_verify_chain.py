@@ -959,6 +959,8 @@ def test_what_shows_the_best_two_checks_and_counts_the_rest():
     assert _what(Result("eq-a", _checks("proof", "proof"))) == "what 0; what 1"
     assert _what(Result("eq-a", _checks("proof", "proof", "proof", "proof"))) == \
         "what 0; what 1 (and 2 more)"
+    assert _what(Result("eq-a", _checks("proof", "proof", "proof"))) == \
+        "what 0; what 1 (and 1 more)"
     assert _what(Result("eq-a", _checks("proof", "numeric", "sampled", "numeric"))) == \
         "what 0; also 2 numeric, 1 sampled"
     from helpers.verify import Check

@@ -13,7 +13,13 @@ argument -> None or dropped, an assignment -> None, strings altered, ...) and
 runs the module's unit tests against each one.  A mutant the tests fail on is
 *killed*; one they pass is a *survivor*: a change to a formula no test notices.
 Lines that raise are not mutated (they only word an error message); module-level
-constants are not mutated (mutmut changes function bodies only).
+constants are not mutated (mutmut changes function bodies only).  mutmut leaves
+decorated functions alone (``@property``, ``@cached_property``, a cache or a
+thread limit), so in the scratch copy each one is split first: its body becomes an
+undecorated function ``<name>__body`` and the decorated ``<name>`` only calls it
+(:func:`undecorate`); mutants of the body are reported under ``<name>``.  The
+proof cache of :mod:`helpers.verify.proof_cache` is switched off, so that no
+mutant is judged by a check an earlier mutant stored.
 
 The tests are ``tests/test_<module>.py`` and the generic bad-input test
 ``tests/test_bad_input.py``; for a module of a package without its own test
@@ -38,6 +44,7 @@ import argparse
 import ast
 import difflib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -79,6 +86,54 @@ def tests_for(module: Path) -> list[str]:
     return found or unit_tests()
 
 
+BODY = "__body"   # suffix of a decorated function's body, split off by undecorate()
+
+
+def undecorate(source: str) -> str:
+    """``source`` with each decorated function (top level or a method) split in two.
+
+    ``@d def f(args): body`` becomes ``def f__body(args): body`` in place (the
+    decorator lines blanked) and, right after it (a module may use ``f`` at import),
+    ``@d def f(args): return f__body(...)``, passing every argument on.  A lone
+    ``@staticmethod`` or ``@classmethod`` is left as it is: mutmut handles those.
+    """
+    lines = source.splitlines(keepends=True)
+    tree = ast.parse(source)
+    wrappers: dict[int, list[str]] = {}     # line index after which to insert -> wrapper lines
+
+    def split(node: ast.FunctionDef, method: bool) -> None:
+        names = [d.id for d in node.decorator_list if isinstance(d, ast.Name)]
+        if not node.decorator_list or names in (["staticmethod"], ["classmethod"]) or "staticmethod" in names:
+            return
+        start = node.decorator_list[0].lineno - 1
+        decorators = lines[start:node.lineno - 1]
+        for i in range(start, node.lineno - 1):
+            lines[i] = "\n"
+        lines[node.lineno - 1] = lines[node.lineno - 1].replace(f"def {node.name}(", f"def {node.name}{BODY}(", 1)
+        a = node.args
+        positional = [x.arg for x in a.posonlyargs + a.args]
+        call = positional[1:] if method else positional
+        call += [f"*{a.vararg.arg}"] if a.vararg else []
+        call += [f"{x.arg}={x.arg}" for x in a.kwonlyargs]
+        call += [f"**{a.kwarg.arg}"] if a.kwarg else []
+        target = f"{positional[0]}.{node.name}{BODY}" if method else f"{node.name}{BODY}"
+        indent = " " * node.col_offset
+        wrappers.setdefault(node.end_lineno, []).extend(
+            ["\n", *decorators, f"{indent}def {node.name}({ast.unparse(a)}):\n",
+             f"{indent}    return {target}({', '.join(call)})\n"])
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            split(node, False)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    split(item, True)
+    for after in sorted(wrappers, reverse=True):
+        lines[after:after] = wrappers[after]
+    return "".join(lines)
+
+
 def read_equivalent() -> set[tuple[str, str, str]]:
     """(file, function, mutated line) of each mutant listed as equivalent."""
     listed = set()
@@ -114,6 +169,7 @@ def describe(key: str, module: Path, mutated: str, defs: dict, originals: dict) 
     orig = f"{mangled}__mutmut_orig"
     old = ast.get_source_segment(mutated, defs[orig]).splitlines()
     new = ast.get_source_segment(mutated, defs[name]).replace(name, orig).splitlines()
+    mangled = mangled.removesuffix(BODY)    # a decorated function's body: report the function
     start, function = originals[mangled].lineno, mangled[2:].replace("ǁ", ".")
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if op != "equal":
@@ -126,6 +182,7 @@ def run_module(module: Path, tests: list[str], children: int, keep: bool) -> dic
     skip = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "helpers", scratch / "helpers", ignore=skip)
     shutil.copytree(ROOT / "tests", scratch / "tests", ignore=skip)
+    (scratch / module).write_text(undecorate((ROOT / module).read_text()))
     for name in DATA:
         (scratch / name).symlink_to(ROOT / name)
     config = {"source_paths": ["helpers"], "only_mutate": [module.as_posix()], "also_copy": DATA,
@@ -137,7 +194,8 @@ def run_module(module: Path, tests: list[str], children: int, keep: bool) -> dic
     log = scratch / "mutmut.log"
     with log.open("w") as out:
         done = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
-                              cwd=scratch, stdout=out, stderr=subprocess.STDOUT)
+                              cwd=scratch, stdout=out, stderr=subprocess.STDOUT,
+                              env={**os.environ, "ELBO_PROOF_CACHE": "off"})
     seconds = time.monotonic() - start
     meta = scratch / "mutants" / f"{module}.meta"
     untested = "could not find any test case for any mutant" in log.read_text()  # mutmut stops early
