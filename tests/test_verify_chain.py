@@ -475,6 +475,50 @@ def test_the_chain_renders_as_an_aligned_block():
                        "\n  >= a    [drop $1$; the gap equals $1$, which is $\\ge 0$ by sign rules]")
 
 
+def test_the_page_shows_the_chain_as_a_grid_with_each_reason_in_words():
+    from helpers.verify import display
+    d = Derivation(a + 1).eq(1 + a, "commute, as in (eq-x)").ge(a, "drop $1$", certificate=sp.Integer(1))
+    tick = ' <span class="elbo-tick">✓</span>'
+    assert d.grid() == display.chain_grid([
+        ("a + 1", "= a + 1", "commute, as in {eq}`eq-x`"), ("", r"\ge a", "drop $1$")])
+    assert d.grid() == (
+        '<div class="elbo-chain">\n'
+        '<div class="elbo-lhs">\n\n$\\displaystyle a + 1$\n\n</div>\n'
+        '<div class="elbo-rhs">\n\n$\\displaystyle = a + 1$\n\n</div>\n'
+        f'<div class="elbo-why">\n\ncommute, as in {{eq}}`eq-x`{tick}\n\n</div>\n'
+        '<div class="elbo-lhs"></div>\n'
+        '<div class="elbo-rhs">\n\n$\\displaystyle \\ge a$\n\n</div>\n'
+        f'<div class="elbo-why">\n\ndrop $1${tick}\n\n</div>\n'
+        '</div>\n')
+    assert d._repr_markdown_().startswith(d.grid() + "\n<small>")
+
+
+def test_a_long_start_gets_its_own_rows_in_the_grid():
+    long = sum(sp.Symbol(f"v_{{{i}}}", positive=True) ** 2 for i in range(14))
+    from helpers.verify import display
+    lines = display.lines(long, width=display.LINE)
+    rows = ([("", lines[0], "")] + [("", r"\quad " + line, "") for line in lines[1:]]
+            + [("", "= " + lines[0], "same")] + [("", r"\quad " + line, "") for line in lines[1:]])
+    assert Derivation(long).eq(long * 1, "same").grid() == display.chain_grid(rows)
+
+
+def test_reasons_are_escaped_markdown_with_labels_as_numbers():
+    from helpers.verify import display
+    assert display.reason_markdown("by (eq-jensen), eq-a-2 and $x_1 * y$; a_b *c* [d] <e>") == (
+        r"by {eq}`eq-jensen`, {eq}`eq-a-2` and $x_1 * y$; a\_b \*c\* \[d\] \<e\>")
+    assert display.reason_markdown("not-eq-x, eq-, (eq-b-)") == "not-eq-x, eq-, (eq-b-)"
+    assert display.numbers_for_labels("{eq}`eq-a` and eq-b") == "{eq}`eq-a` and {eq}`eq-b`"
+    for bad in ("", "  ", "costs $5", None):
+        with pytest.raises(ValueError):
+            display.reason_markdown(bad)
+
+
+def test_a_footer_shows_labels_in_its_notes_as_numbers():
+    from helpers.verify import display
+    assert display.footer("proof", "eq-f", ["the definition equals (eq-g)"]) == (
+        f"\n<small>{display.mark('proof')} {{eq}}`eq-f`: the definition equals {{eq}}`eq-g`.</small>\n")
+
+
 def test_a_long_formula_is_broken_between_terms_and_a_hand_written_one_is_kept_whole():
     from helpers.verify import display
     long = sum(sp.Symbol(f"v_{{{i}}}", positive=True) ** 2 for i in range(14))
@@ -495,7 +539,8 @@ def test_the_page_notes_say_how_each_step_was_checked():
     d = (Derivation(sp.log(a + b), abbreviate={m: a + b}, checked_on="two terms", where={c: a})
          .eq(sp.log(b + a), "commute"))
     text = d._repr_markdown_()
-    assert text.startswith("$$\n\\begin{alignedat}{2}\n\\log{\\left(m \\right)} &= ")
+    assert text.startswith('<div class="elbo-chain">\n<div class="elbo-lhs">\n\n'
+                           '$\\displaystyle \\log{\\left(m \\right)}$')
     assert ("checked on two terms; step 1: SymPy (direct), and exact at 3 random points; "
             "where $m = a + b$, $c = a$.</small>") in text
     assert "[✔ stand-in]" in text and "first line" not in text
@@ -784,6 +829,22 @@ def test_parse_reads_a_readable_display_and_nothing_else():
     assert tex._parse("x + (") is None                    # does not parse
 
 
+def test_compare_matches_sympys_own_rendering_even_where_the_parser_cannot_read_it():
+    k, n = sp.symbols("k n", integer=True, positive=True)
+    for expr in (sp.Sum(x**k, (k, 0, n)), sp.polygamma(1, x)):   # \sum, \operatorname: unreadable
+        assert tex._parse(sp.latex(expr)) is None
+        assert tex.compare(sp.latex(expr), expr) == (tex.MATCHES, None)
+
+
+def test_compare_refuses_a_relation_and_reports_a_seeded_counterexample():
+    assert tex.compare("x = 1", x) == (tex.UNREAD, None)    # parses, but to an equation
+    assert tex.compare("x < 1", x) == (tex.UNREAD, None)
+    verdict = tex.compare("x + 2", x + 1)    # the same three seeded points every time
+    assert verdict == ("differs", "the display $x + 2$ reads as x + 2, but the check is on x + 1: "
+                       "at x = -1181/250 the left side is -2.72400000000 and the right side "
+                       "-3.72400000000 (they differ by 1.00)")
+
+
 def test_a_display_with_a_tail_the_parser_would_drop_is_not_read_as_the_expression():
     # SymPy's lenient reading of "x + 1) + 5" is x + 1, of "x +" is x, and of "\\theta' + 1" is
     # theta + 1: each display shows something else than the checked expression.
@@ -792,6 +853,7 @@ def test_a_display_with_a_tail_the_parser_would_drop_is_not_read_as_the_expressi
     assert tex.compare("x +", x) == (tex.UNREAD, None)
     assert tex.compare(r"\theta' + 1", theta + 1) == (tex.UNREAD, None)
     assert not tex.readable(r"\theta '") and tex.readable(r"\frac{a'}{b}")
+    assert not tex.readable(r"\Theta' + 1")    # an upper-case command drops its prime too
     assert tex.compare(r"1 + \theta", theta + 1) == (tex.MATCHES, None)
     d = Derivation(x + 1).eq(1 + x, "commute", tex="x + 1) + 5")
     assert d.strength == "stand-in" and "checked as $x + 1$" in d._repr_markdown_()

@@ -87,6 +87,9 @@ def tests_for(module: Path) -> list[str]:
 
 
 BODY = "__body"   # suffix of a decorated function's body, split off by undecorate()
+#: An in-memory cache, dropped by undecorate(): mutmut runs each mutant in a process forked
+#: after the unmutated tests ran, so a cached result would stand in for the mutated code.
+CACHE = re.compile(r"\s*@(functools\.)?(lru_cache|cache)\b")
 
 
 def undecorate(source: str) -> str:
@@ -106,9 +109,11 @@ def undecorate(source: str) -> str:
         if not node.decorator_list or names in (["staticmethod"], ["classmethod"]) or "staticmethod" in names:
             return
         start = node.decorator_list[0].lineno - 1
-        decorators = lines[start:node.lineno - 1]
+        decorators = [line for line in lines[start:node.lineno - 1] if not CACHE.match(line)]
         for i in range(start, node.lineno - 1):
             lines[i] = "\n"
+        if not decorators:                  # only a cache: dropped, the function mutated as it is
+            return
         lines[node.lineno - 1] = lines[node.lineno - 1].replace(f"def {node.name}(", f"def {node.name}{BODY}(", 1)
         a = node.args
         positional = [x.arg for x in a.posonlyargs + a.args]
