@@ -392,6 +392,21 @@ class Derivation:
             rows += [f" &\\quad {part} &&" for part in parts[1:]]
         return "\\begin{alignedat}{2}\n" + " \\\\\n".join(rows) + "\n\\end{alignedat}"
 
+    def grid(self) -> str:
+        """The chain as the page shows it (:func:`display.chain_grid`): the same rows as
+        :meth:`latex`, each step's reason in words beside it (under it on a phone)."""
+        rows = []
+        start = self._lines(self.start, self.tex)
+        if len(start) > 1:                    # a long start gets its own lines
+            rows += [("", line if i == 0 else r"\quad " + line, "") for i, line in enumerate(start)]
+        for i, step in enumerate(self._steps):
+            left = start[0] if i == 0 and len(start) == 1 else ""
+            parts = self._lines(step.expr, step.tex)
+            rows.append((left, f"{RELATIONS[step.relation]} {parts[0]}",
+                         display.reason_markdown(step.reason)))
+            rows += [("", r"\quad " + part, "") for part in parts[1:]]
+        return display.chain_grid(rows)
+
     def _repr_markdown_(self) -> str:
         notes = [f"checked on {self.checked_on}"] if self.checked_on else []
         if not self._start_read:
@@ -401,7 +416,7 @@ class Derivation:
         if defined:
             where = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in defined.items())
             notes.append(f"where {where}")
-        return display.math_block(self.latex()) + display.footer(self.strength, self.label, notes)
+        return self.grid() + display.footer(self.strength, self.label, notes)
 
     def __repr__(self) -> str:
         rows = [sp.sstr(self.start)]

@@ -3,10 +3,18 @@
 Every rendered check carries one mark, ``✔`` followed by its strength, linked
 to the legend on the introduction page (its heading, ``intro.md#how-strongly-each-result-is-checked``), so a
 reader can tell a proof from a float sample at a glance.  Equation labels are
-written as ``{eq}`` roles, which the book renders as the equation's number.
+written as ``{eq}`` roles, which the book renders as the equation's number,
+linked: in footers and in the reasons of a derivation's steps alike.
+
+A derivation is laid out as a grid (:func:`chain_grid`, styled by
+``book/_static/book.css``): the left side, each step's relation and formula,
+and its reason with a check mark, in three columns on a wide screen and one
+under the other on a phone, so that no reason is ever pushed off the screen.
 """
 
 from __future__ import annotations
+
+import re
 
 from helpers.verify import proof_cache
 from helpers.verify.strength import MEANING, SHOWN
@@ -46,6 +54,46 @@ def reason_tex(reason: str) -> str:
     return r"\small " + "".join(out)
 
 
+#: A label in running text, "(eq-jensen)" or "eq-jensen": shown as the equation's number.
+_LABEL = re.compile(r"\((eq-[A-Za-z0-9-]*[A-Za-z0-9])\)"
+                    r"|(?<![`\w-])(eq-[A-Za-z0-9-]*[A-Za-z0-9])(?![`\w-])")
+_MARKDOWN = set("\\`*_[]<>{}#|~")
+
+
+def numbers_for_labels(text: str) -> str:
+    """``text`` with each equation label, ``(eq-x)`` or ``eq-x``, as an ``{eq}`` role."""
+    return _LABEL.sub(lambda m: equation(m.group(1) or m.group(2)), text)
+
+
+def reason_markdown(reason: str) -> str:
+    """A step's reason as MyST: words escaped, ``$...$`` kept as math, labels as numbers."""
+    reason_tex(reason)                       # refuses an empty reason or an unmatched '$'
+    out = []
+    for i, part in enumerate(reason.split("$")):
+        if i % 2:
+            out.append(f"${part}$")
+        else:
+            escaped = "".join("\\" + c if c in _MARKDOWN else c for c in part)
+            out.append(numbers_for_labels(escaped))
+    return "".join(out)
+
+
+def chain_grid(rows: list[tuple[str, str, str]]) -> str:
+    """Rows ``(left side, relation and formula, reason)`` (LaTeX, LaTeX, MyST; any may be
+    empty) as the grid of a derivation: HTML boxes around MyST, one box per cell."""
+    def cell(kind: str, body: str, math: bool = True) -> str:
+        if not body:
+            return f'<div class="elbo-{kind}"></div>\n'
+        inner = f"$\\displaystyle {body}$" if math else body
+        return f'<div class="elbo-{kind}">\n\n{inner}\n\n</div>\n'
+    out = ['<div class="elbo-chain">\n']
+    for left, formula, reason in rows:
+        out += [cell("lhs", left), cell("rhs", formula),
+                cell("why", f'{reason} <span class="elbo-tick">✓</span>' if reason else "",
+                     math=False)]
+    return "".join(out) + "</div>\n"
+
+
 def math_block(body: str) -> str:
     return f"$$\n{body}\n$$\n"
 
@@ -69,7 +117,7 @@ def footer(strength: str, label: str | None, notes: list[str]) -> str:
     head = mark(strength)
     if label:
         head += f" {equation(label)}"
-    text = "; ".join(notes)
+    text = numbers_for_labels("; ".join(notes))
     return f"\n<small>{head}: {text}.</small>\n" if text else f"\n<small>{head}</small>\n"
 
 
