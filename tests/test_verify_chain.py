@@ -482,14 +482,20 @@ def test_the_page_shows_the_chain_as_a_grid_with_each_reason_in_words():
     assert d.grid() == display.chain_grid([
         ("a + 1", "= a + 1", "commute, as in {eq}`eq-x`"), ("", r"\ge a", "drop $1$")])
     assert d.grid() == (
-        '<div class="elbo-chain">\n'
+        '<div class="elbo-chain">\n<div class="elbo-step">\n'
         '<div class="elbo-lhs">\n\n$\\displaystyle a + 1$\n\n</div>\n'
         '<div class="elbo-rhs">\n\n$\\displaystyle = a + 1$\n\n</div>\n'
         f'<div class="elbo-why">\n\ncommute, as in {{eq}}`eq-x`{tick}\n\n</div>\n'
+        '</div>\n<div class="elbo-step">\n'
         '<div class="elbo-lhs"></div>\n'
         '<div class="elbo-rhs">\n\n$\\displaystyle \\ge a$\n\n</div>\n'
         f'<div class="elbo-why">\n\ndrop $1${tick}\n\n</div>\n'
-        '</div>\n')
+        '</div>\n</div>\n')
+    # a step's continuation lines stay in its box; a long start is a box of its own
+    two = display.chain_grid([("", "s", ""), ("", "t", ""), ("", "= u", "why"), ("", "v", "")])
+    assert two.count('<div class="elbo-step">') == 2 and two.count("</div>") == 15
+    assert two.index("why") < two.index("v$") and two.endswith("</div>\n</div>\n")
+    assert display.chain_grid([]) == '<div class="elbo-chain">\n</div>\n'
     assert d._repr_markdown_().startswith(d.grid() + "\n<small>")
 
 
@@ -951,6 +957,8 @@ def test_lines_break_the_summand_of_a_long_sum_inside_brackets():
     total = sp.Sum(p + q * k, (k, 1, n))           # \sum_{k=1}^{n} \left(k q + p\right)
     assert display.lines(total, width=4) == [r"\sum_{k=1}^{n} \Bigl(k q", r"+ p \Bigr)"]
     assert display.lines(total, width=8) == [r"\sum_{k=1}^{n} \left(k q + p\right)"]
+    three = sp.Sum(p + q * k + k**2, (k, 1, n))    # the closing bracket on the last of three lines
+    assert display.lines(three, width=4) == [r"\sum_{k=1}^{n} \Bigl(k^{2}", "+ k q", r"+ p \Bigr)"]
     assert display.lines(total, width=40) == [r"\sum_{k=1}^{n} \left(k q + p\right)"]
 
 

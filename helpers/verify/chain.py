@@ -393,7 +393,7 @@ class Derivation:
         return "\\begin{alignedat}{2}\n" + " \\\\\n".join(rows) + "\n\\end{alignedat}"
 
     def grid(self) -> str:
-        """The chain as the page shows it (:func:`display.chain_grid`): the same rows as
+        """The chain as the page shows it (``display.chain_grid``): the same rows as
         :meth:`latex`, each step's reason in words beside it (under it on a phone)."""
         rows = []
         start = self._lines(self.start, self.tex)

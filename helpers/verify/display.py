@@ -6,7 +6,7 @@ reader can tell a proof from a float sample at a glance.  Equation labels are
 written as ``{eq}`` roles, which the book renders as the equation's number,
 linked: in footers and in the reasons of a derivation's steps alike.
 
-A derivation is laid out as a grid (:func:`chain_grid`, styled by
+A derivation is laid out as a grid (``chain_grid``, styled by
 ``book/_static/book.css``): the left side, each step's relation and formula,
 and its reason with a check mark, in three columns on a wide screen and one
 under the other on a phone, so that no reason is ever pushed off the screen.
@@ -80,18 +80,25 @@ def reason_markdown(reason: str) -> str:
 
 def chain_grid(rows: list[tuple[str, str, str]]) -> str:
     """Rows ``(left side, relation and formula, reason)`` (LaTeX, LaTeX, MyST; any may be
-    empty) as the grid of a derivation: HTML boxes around MyST, one box per cell."""
+    empty) as the grid of a derivation: HTML boxes around MyST, one box per cell.
+
+    A row with a reason starts a step and the rows after it without one continue its
+    formula; each step is a box of its own, so that on a phone its reason can follow
+    the step's last line.
+    """
     def cell(kind: str, body: str, math: bool = True) -> str:
         if not body:
             return f'<div class="elbo-{kind}"></div>\n'
         inner = f"$\\displaystyle {body}$" if math else body
         return f'<div class="elbo-{kind}">\n\n{inner}\n\n</div>\n'
     out = ['<div class="elbo-chain">\n']
-    for left, formula, reason in rows:
+    for i, (left, formula, reason) in enumerate(rows):
+        if i == 0 or reason:
+            out.append("</div>\n" * (i > 0) + '<div class="elbo-step">\n')
         out += [cell("lhs", left), cell("rhs", formula),
                 cell("why", f'{reason} <span class="elbo-tick">✓</span>' if reason else "",
                      math=False)]
-    return "".join(out) + "</div>\n"
+    return "".join(out) + "</div>\n" * (2 if rows else 1)
 
 
 def math_block(body: str) -> str:
@@ -178,9 +185,7 @@ def _lines(expr, width: str) -> tuple:
         piece = (("- " if sign == "-" else "") if i == 0 else f" {sign} ") + term
         if current and len(current) + len(piece) > width:
             result.append(current)
-            current = piece.strip()
-            if not current.startswith(("-", "+")):
-                current = "+ " + current
+            current = piece.strip()       # a later piece starts with its sign: "+ q", "- s"
         else:
             current += piece
     result.append(current)
