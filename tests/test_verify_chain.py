@@ -545,7 +545,7 @@ def test_the_page_notes_say_how_each_step_was_checked():
     d = (Derivation(sp.log(a + b), abbreviate={m: a + b}, checked_on="two terms", where={c: a})
          .eq(sp.log(b + a), "commute"))
     text = d._repr_markdown_()
-    assert text.startswith('<div class="elbo-chain">\n<div class="elbo-lhs">\n\n'
+    assert text.startswith('<div class="elbo-chain">\n<div class="elbo-step">\n<div class="elbo-lhs">\n\n'
                            '$\\displaystyle \\log{\\left(m \\right)}$')
     assert ("checked on two terms; step 1: SymPy (direct), and exact at 3 random points; "
             "where $m = a + b$, $c = a$.</small>") in text
