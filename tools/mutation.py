@@ -188,6 +188,11 @@ def run_module(module: Path, tests: list[str], children: int, keep: bool) -> dic
     shutil.copytree(ROOT / "helpers", scratch / "helpers", ignore=skip)
     shutil.copytree(ROOT / "tests", scratch / "tests", ignore=skip)
     (scratch / module).write_text(undecorate((ROOT / module).read_text()))
+    # mutmut runs the whole selection twice in its own process (stats, then the clean
+    # run) and Hypothesis chains one settings object per test run there, each falling
+    # back on the one before: past about 1,000 Hypothesis runs a settings lookup
+    # exceeds Python's default recursion limit of 1,000 frames.
+    (scratch / "tests" / "conftest.py").write_text("import sys\n\nsys.setrecursionlimit(20_000)\n")
     for name in DATA:
         (scratch / name).symlink_to(ROOT / name)
     config = {"source_paths": ["helpers"], "only_mutate": [module.as_posix()], "also_copy": DATA,
