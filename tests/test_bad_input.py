@@ -39,10 +39,12 @@ NONNEGATIVE = {"snr"}
 COUNT = {"nodes", "d", "T", "snr_nodes", "bits", "dims", "n", "n_cells", "n_genes",
          "n_types", "latent", "steps", "n_iter", "K", "denominator", "size", "max_iter",
          "max_sweeps", "hidden", "epochs", "batch_size", "data_dim", "n_test", "chunk",
-         "block"}
+         "block", "state", "initial", "final"}
 BINARY = {"x_train", "x_test"}                    # pixels 0 or 1
-SEED = {"seed", "degree"}                         # an integer >= 0
+SEED = {"seed", "degree", "n_messages"}           # an integer >= 0
 PROBABILITIES = {"weights", "prior"}
+FREQUENCIES = {"freqs", "prior", "likelihood", "encoder"}   # helpers.bitsback: whole numbers > 0
+SYMBOLS = {"symbol", "messages"}                             # helpers.bitsback: in 0..size - 1
 UNIT = {"pi"}                                      # a probability, one number
 COVARIANCE = {"cov_q", "cov_p", "prior_precision"}
 CALLABLE = {"log_snr": ("gaussian_diffusion_loss_steps", "gaussian_neg_elbo",
@@ -136,7 +138,15 @@ def bad_values(function, name, value, index):
         found += [("zero", 0.0), ("negative", -0.1)]
     if name == "tol":
         found.append(("negative", -0.1))
-    if name in PROBABILITIES:
+    if "bitsback" in function.__module__ and name in FREQUENCIES:
+        table = np.array(value)
+        found += [("zero frequency", np.where(table == table.flat[0], 0, table).tolist()),
+                  ("negative frequency", (-table).tolist()),
+                  ("fractional frequency", (table + 0.5).tolist()), ("empty", [])]
+    elif "bitsback" in function.__module__ and name in SYMBOLS:
+        found += [("symbol out of range", np.add(value, 7).tolist()),
+                  ("negative symbol", np.negative(value).tolist() if np.ndim(value) else -1)]
+    elif name in PROBABILITIES:
         weights = np.asarray(value, dtype=float)
         found += [("sum 2", weights * 2), ("negative entry", weights[::-1] * [1.5, -0.5])]
     if name in COVARIANCE:
