@@ -25,14 +25,18 @@ remainder of Stirling's formula, ``b(a, c) = a log(a / c) + c - a >= 0`` and
 Relative error about 1e-14 for counts up to 1e6 and ``mu``, ``theta`` anywhere
 in [1e-8, 1e8], including the Poisson limit of large ``theta``.
 
-The latent model (eq-scvi-model): ``z_n ~ N(0, I_2)``, ``mu_ng = l_n
-softmax_g(W z_n + b)`` with the observed library size ``l_n = sum_g x_ng``, and
-``x_ng ~ ZINB(mu_ng, theta_g, pi_g)``; the encoder is linear in ``log(1 + x_n)``:
+The latent model (eq-scvi-model) is conditional on a given library size ``l_n``
+(a covariate of the cell): ``z_n ~ N(0, I_2)``, ``mu_ng = l_n softmax_g(W z_n +
+b)`` and ``x_ng ~ ZINB(mu_ng, theta_g, pi_g)``, a distribution over ``x_n`` for
+each fixed ``l_n``.  The model functions take ``library``; left out, it is the
+observed total ``l_n = sum_g x_ng`` (scvi-tools' default), a plug-in that makes
+the mean depend on the counts being modelled, so that the "likelihood" no longer
+sums to one over count vectors.  The encoder is linear in ``log(1 + x_n)``:
 ``q_phi(z_n | x_n) = N(m_n, diag s_n^2)``.  Parameters are a list ``[A, a, C, c,
-W, b, log_theta, logit_pi]`` with ``m_n = log1p(x_n) A + a`` and ``log s_n^2 =
-log1p(x_n) C + c``.  The ELBO (eq-scvi-elbo) is estimated with one
-reparameterised draw per cell (eq-scvi-grad) and computed exactly by
-Gauss-Hermite quadrature.  Counts are rows of non-negative integers; logs are
+W, b, log_theta, logit_pi]`` with ``m_n = log1p(x_n) A + a``, ``log s_n^2 =
+log1p(x_n) C + c`` and ``pi_g = sigmoid(logit_pi_g)``.  The ELBO (eq-scvi-elbo)
+is estimated with one reparameterised draw per cell (eq-scvi-grad) and computed
+by Gauss-Hermite quadrature.  Counts are rows of non-negative integers; logs are
 natural (nats).
 """
 
@@ -124,14 +128,16 @@ def _deviance_term(a, c, d):
     Near ``a = c`` the Taylor series ``c t^2 sum_k (-t)^k / ((k + 1)(k + 2))`` in
     ``t = d / c`` avoids the cancellation; elsewhere ``a log(a / c) - d``.
     """
+    a, c, d = np.broadcast_arrays(a, c, d)
     t = d / c
     near = np.abs(t) < _SERIES_BELOW
-    ts = np.where(near, t, 0.0)
+    value = np.asarray(a * np.log(a / c) - d)        # the far form, replaced where near
+    tn = t[near]                                     # the series only where it is used
     series = 0.0
     for k in reversed(range(_SERIES_TERMS)):
-        series = 1.0 / ((k + 1) * (k + 2)) - ts * series
-    far = a * np.log(np.where(near, 2.0, a / c)) - d
-    return np.where(near, c * ts**2 * series, far)
+        series = 1.0 / ((k + 1) * (k + 2)) - tn * series
+    value[near] = c[near] * tn**2 * series
+    return value
 
 
 @primitive
@@ -307,6 +313,16 @@ def _count_rows(x, n_genes=None):
     return x
 
 
+def _library(library, x):
+    """The library sizes of the cells of ``x``: given (positive, shape (N,)), or ``sum_g x_ng``."""
+    if library is None:
+        return x.sum(axis=1)
+    library = _positive("library", library)
+    if library.shape != (len(x),):
+        raise ValueError(f"library must have shape ({len(x)},), got {library.shape}")
+    return library
+
+
 _PARAM_NAMES = ("A", "a", "C", "c", "W", "b", "log_theta", "logit_pi")
 
 
@@ -380,16 +396,18 @@ def decoder_mean(params, z, library):
     return library[:, None] * anp.exp(log_proportions)
 
 
-def log_likelihood(params, x, z):
-    """``log p(x_n | z) = sum_g log ZINB(x_ng; mu_ng, theta_g, pi_g)`` (eq-scvi-model).
+def log_likelihood(params, x, z, library=None):
+    """``log p(x_n | z, l_n) = sum_g log ZINB(x_ng; mu_ng, theta_g, pi_g)`` (eq-scvi-model).
 
-    The library size is the observed ``l_n = sum_g x_ng``; ``z`` is (..., N, L) and
-    the result has shape ``z.shape[:-1]``.  ``pi_g = sigmoid(logit_pi_g)``, with
-    ``log pi`` and ``log(1 - pi)`` computed as ``-log(1 + e^{-/+ logit})``.
+    ``mu_ng = l_n softmax_g(W z + b)`` with the given library sizes ``library``
+    (shape (N,)); ``None`` uses the observed totals ``sum_g x_ng``, with which the
+    result is not the log of a distribution over ``x_n``.  ``z`` is (..., N, L)
+    and the result has shape ``z.shape[:-1]``.  ``pi_g = sigmoid(logit_pi_g)``,
+    with ``log pi`` and ``log(1 - pi)`` computed as ``-log(1 + e^{-/+ logit})``.
     """
     n_genes, _ = _check_params(params)
     x = _count_rows(x, n_genes)
-    mu = decoder_mean(params, z, x.sum(axis=1))
+    mu = decoder_mean(params, z, _library(library, x))
     logit_pi = params[7]
     return anp.sum(_log_zinb(x, mu, anp.exp(params[6]), -anp.logaddexp(0.0, -logit_pi),
                              -anp.logaddexp(0.0, logit_pi)), axis=-1)
@@ -400,38 +418,40 @@ def _kl_to_prior(mean, log_var):
     return 0.5 * anp.sum(mean**2 + anp.exp(log_var) - 1.0 - log_var, axis=-1)
 
 
-def elbo_estimate(params, x, eps):
+def elbo_estimate(params, x, eps, library=None):
     """One-draw reparameterised ELBO per cell (eq-scvi-elbo, eq-scvi-grad).
 
-    ``log p(x_n | m_n + s_n eps_n) - KL(q_phi(z | x_n) || N(0, I))`` with the KL in
-    closed form; unbiased for the ELBO when ``eps ~ N(0, I)`` has shape (N, L), and
-    so is its gradient in every parameter.
+    ``log p(x_n | m_n + s_n eps_n, l_n) - KL(q_phi(z | x_n) || N(0, I))`` with the
+    KL in closed form; unbiased for the ELBO when ``eps ~ N(0, I)`` has shape
+    (N, L), and so is its gradient in every parameter.  ``library`` as in
+    :func:`log_likelihood`.
     """
     mean, log_var = encode(params, x)
     if np.shape(eps) != np.shape(mean):
         raise ValueError(f"eps must have shape {np.shape(mean)}, got {np.shape(eps)}")
     _plain_finite("eps", eps)
     z = mean + anp.exp(0.5 * log_var) * eps
-    return log_likelihood(params, x, z) - _kl_to_prior(mean, log_var)
+    return log_likelihood(params, x, z, library) - _kl_to_prior(mean, log_var)
 
 
 @_one_thread
-def exact_elbo(params, x, nodes=12):
-    """The ELBO per cell, with ``E_q[log p(x_n | z)]`` by Gauss-Hermite quadrature (2-D latent).
+def exact_elbo(params, x, nodes=12, library=None):
+    """The ELBO per cell, with ``E_q[log p(x_n | z, l_n)]`` by Gauss-Hermite quadrature (2-D latent).
 
     ``z = m + sqrt(2) s t`` on the tensor grid of ``nodes`` Hermite nodes per axis,
     minus the closed-form KL; compare two node counts to see the error.
+    ``library`` as in :func:`log_likelihood`.
     """
     points, weights = standard_normal_rule_2d(nodes)
     mean, log_var = encode(params, x)
     if mean.shape[1] != 2:
         raise ValueError(f"the latent must be 2-D for this quadrature, got {mean.shape[1]}")
     z = mean + np.exp(0.5 * log_var) * points[:, None, :]   # (nodes^2, N, 2)
-    return weights @ log_likelihood(params, x, z) - _kl_to_prior(mean, log_var)
+    return weights @ log_likelihood(params, x, z, library) - _kl_to_prior(mean, log_var)
 
 
-def _loss(params, x, eps):
-    return -anp.mean(elbo_estimate(params, x, eps))
+def _loss(params, x, eps, library=None):
+    return -anp.mean(elbo_estimate(params, x, eps, library))
 
 
 def _zinb_partials(x, log_nb, log_pi, log_1m_pi):
@@ -454,19 +474,20 @@ def _zinb_partials(x, log_nb, log_pi, log_1m_pi):
     return d_nb, d_pi, d_1m_pi
 
 
-def _loss_and_gradient(params, x, eps):
+def _loss_and_gradient(params, x, eps, library=None):
     """``_loss`` and its gradient in every parameter by the chain rule (eq-scvi-grad).
 
     The same value as ``_loss``; the gradient is the one autograd gives (up to
     rounding), written out: ZINB partials, the softmax, the reparameterisation
-    ``z = m + s eps`` and the closed-form KL.
+    ``z = m + s eps`` and the closed-form KL.  ``library``: the library sizes
+    (N,), already validated, or ``None`` for ``sum_g x_ng``.
     """
     A, a, C, c, W, b, log_theta, logit_pi = params
     features = np.log1p(x)
     mean, log_var = features @ A + a, features @ C + c
     scale = np.exp(0.5 * log_var)
     z = mean + scale * eps
-    library = x.sum(axis=1)
+    library = x.sum(axis=1) if library is None else library
     logits = z @ W + b
     shifted = logits - np.max(logits, axis=-1, keepdims=True)
     log_proportions = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
@@ -498,15 +519,18 @@ def _loss_and_gradient(params, x, eps):
 
 
 @_one_thread
-def fit(x, steps=400, learning_rate=0.03, seed=0):
+def fit(x, steps=400, learning_rate=0.03, seed=0, library=None):
     """Adam on the one-draw ELBO, all cells at every step; returns ``(params, history)``.
 
-    The start is ``init_params(np.random.default_rng(seed), G)``; ``history[i]``
-    is step ``i``'s one-draw estimate of the ELBO averaged over cells (nats per
-    cell), before that step's update.  The same generator draws every ``eps``,
-    so the fit is deterministic.
+    ``library``: the cells' library sizes ``l_n`` (shape (N,)) on which the model
+    is conditioned (eq-scvi-model); ``None`` uses the observed totals.  The start
+    is ``init_params(np.random.default_rng(seed), G)``; ``history[i]`` is step
+    ``i``'s one-draw estimate of the ELBO averaged over cells (nats per cell),
+    before that step's update.  The same generator draws every ``eps``, so the
+    fit is deterministic.
     """
     x = _count_rows(x)
+    library = _library(library, x)
     steps = count("steps", steps)
     learning_rate = float(_positive("learning_rate", real_scalar("learning_rate",
                                                                    learning_rate)))
@@ -516,7 +540,7 @@ def fit(x, steps=400, learning_rate=0.03, seed=0):
     loss_and_gradient, history = _loss_and_gradient, np.empty(steps)
     for step in range(1, steps + 1):
         eps = rng.standard_normal((len(x), params[1].shape[0]))
-        loss, gradient = loss_and_gradient(params, x, eps)
+        loss, gradient = loss_and_gradient(params, x, eps, library)
         history[step - 1] = -loss
         for p, g, m, v in zip(params, gradient, first, second):
             m += 0.1 * (g - m)                       # Adam, in place

@@ -523,3 +523,119 @@ def test_errors_name_the_first_bad_entry_of_an_array():
         zinb_log_prob(1, 1.0, 1.0, [0.0, 0.5, 1.0])
     with pytest.raises(ValueError, match=r"pi must lie in \[0, 1\), got -0\.5"):
         zinb_log_prob(1, 1.0, 1.0, [0.0, 0.5, -0.5])
+
+
+# ---- the model conditional on a given library size (eq-scvi-model) ------------------------
+
+def test_log_likelihood_with_a_given_library_is_scipys_zinb():
+    """log p(x_n | z, l_n) with l_n given (not sum_g x_ng): the sum over genes of ZINB
+    log-probabilities built from scipy's nbinom at mu = l_n softmax(z W + b)."""
+    cells, _ = small_data()
+    params = random_params(5)
+    z = np.random.default_rng(6).standard_normal((24, 2))
+    mu = cells.library[:, None] * special.softmax(z @ params[4] + params[5], axis=1)
+    theta, pi = np.exp(params[6]), special.expit(params[7])
+    p = theta / (theta + mu)
+    expected = np.where(cells.x == 0, np.log(pi + (1 - pi) * p**theta),
+                        np.log1p(-pi) + stats.nbinom.logpmf(cells.x, theta, p)).sum(axis=1)
+    got = log_likelihood(params, cells.x, z, library=cells.library)
+    np.testing.assert_allclose(got, expected, rtol=1e-11)
+    observed = log_likelihood(params, cells.x, z)                  # l_n = sum_g x_ng
+    assert np.all(np.abs(observed - got) > 1e-6)                   # a different model
+    np.testing.assert_array_equal(
+        observed, log_likelihood(params, cells.x, z, library=cells.x.sum(axis=1)))
+
+
+def test_elbo_functions_pass_the_library_on():
+    """elbo_estimate and exact_elbo with a given library: the one-draw estimate is
+    log p(x | m + s eps, l) - KL, and the default equals library = sum_g x_ng."""
+    cells, _ = small_data()
+    params = random_params(7)
+    eps = np.random.default_rng(8).standard_normal((24, 2))
+    mean, log_var = encode(params, cells.x)
+    z = mean + np.exp(0.5 * log_var) * eps
+    kl = 0.5 * np.sum(mean**2 + np.exp(log_var) - 1 - log_var, axis=1)
+    library = 1.7 * cells.library
+    np.testing.assert_allclose(elbo_estimate(params, cells.x, eps, library),
+                               log_likelihood(params, cells.x, z, library) - kl,
+                               rtol=1e-13)
+    points, weights = np.polynomial.hermite_e.hermegauss(10)       # weight exp(-u^2/2)
+    grid = np.stack(np.meshgrid(points, points), -1).reshape(-1, 2)
+    w = np.outer(weights, weights).ravel() / (2 * np.pi)
+    expected = w @ log_likelihood(params, cells.x, mean + np.exp(0.5 * log_var)
+                                  * grid[:, None, :], library) - kl
+    np.testing.assert_allclose(exact_elbo(params, cells.x, nodes=10, library=library),
+                               expected, rtol=1e-12)
+    np.testing.assert_array_equal(exact_elbo(params, cells.x),
+                                  exact_elbo(params, cells.x, library=cells.x.sum(axis=1)))
+
+
+def test_fit_with_a_given_library_is_adam_on_that_models_gradient():
+    """fit(x, library=l): two Adam steps on autograd's gradient of the loss with that l,
+    and a different result from the default (observed totals)."""
+    from autograd import value_and_grad
+    cells = small_data(n_cells=12, n_genes=5)[0]
+    x, library = cells.x, 0.5 * cells.library
+    params, history = fit(x, steps=2, learning_rate=0.05, library=library)
+    rng = np.random.default_rng(0)
+    p = init_params(rng, 5)
+    m, v = [0 * q for q in p], [0 * q for q in p]
+    for t in (1, 2):
+        loss, g = value_and_grad(counts._loss)(p, x.astype(float),
+                                               rng.standard_normal((12, 2)), library)
+        assert history[t - 1] == pytest.approx(-loss, rel=1e-12)
+        m = [0.9 * mi + 0.1 * gi for mi, gi in zip(m, g)]
+        v = [0.999 * vi + 0.001 * gi**2 for vi, gi in zip(v, g)]
+        p = [q - 0.05 * (mi / (1 - 0.9**t)) / (np.sqrt(vi / (1 - 0.999**t)) + 1e-8)
+             for q, mi, vi in zip(p, m, v)]
+    for got, want in zip(params, p):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    default, _ = fit(x, steps=2, learning_rate=0.05)
+    assert not np.allclose(default[4], params[4])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_analytic_gradient_with_a_given_library_matches_autograd(seed):
+    from autograd import value_and_grad
+    rng = np.random.default_rng(seed)
+    cells = simulate_cells(rng, n_cells=30, n_genes=8)
+    x = cells.x.astype(float)
+    params = [q + rng.normal(0, 0.2, q.shape) for q in init_params(rng, 8)]
+    eps = rng.standard_normal((30, 2))
+    loss, gradient = value_and_grad(counts._loss)(params, x, eps, cells.library)
+    loss_analytic, gradient_analytic = counts._loss_and_gradient(params, x, eps,
+                                                                 cells.library)
+    assert loss_analytic == loss
+    assert loss != counts._loss(params, x, eps)                    # the library matters
+    for g, h in zip(gradient, gradient_analytic):
+        np.testing.assert_allclose(h, g, rtol=1e-10, atol=1e-12 * np.abs(g).max())
+
+
+def test_library_is_validated():
+    cells, params = small_data()
+    x, z, eps = cells.x, np.zeros((24, 2)), np.zeros((24, 2))
+    calls = [lambda lib: log_likelihood(params, x, z, library=lib),
+             lambda lib: elbo_estimate(params, x, eps, library=lib),
+             lambda lib: exact_elbo(params, x, nodes=3, library=lib),
+             lambda lib: fit(x, steps=1, library=lib)]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"library must have shape \(24,\)"):
+            call(np.ones(23))
+        with pytest.raises(ValueError, match="library must be positive"):
+            call(np.r_[np.ones(23), 0.0])
+        with pytest.raises(ValueError, match="library must be finite"):
+            call(np.r_[np.ones(23), np.nan])
+
+
+def test_deviance_term_broadcasts_and_takes_scalars():
+    """b(a, c) for a of shape (3,) against c, d of shape (2, 3), and for 0-d inputs,
+    on both branches, against the far form in 50 digits."""
+    a = np.array([2.0, 5.0, 40.0])
+    c = np.array([[2.05, 5.0 * (1 - 1e-6), 1.0], [1.0, 5.2, 39.0]])
+    with mpmath.workdps(50):
+        exact = np.array([[float(mpmath.mpf(ai) * mpmath.log(mpmath.mpf(ai) / ci) + ci - ai)
+                           for ai, ci in zip(a, row)] for row in c])
+    np.testing.assert_allclose(counts._deviance_term(a, c, a - c), exact, rtol=1e-13, atol=0)
+    assert float(counts._deviance_term(3.0, 3.0, 0.0)) == 0.0
+    assert float(counts._deviance_term(40.0, 1.0, 39.0)) == pytest.approx(
+        40 * np.log(40) - 39, rel=1e-15)
