@@ -32,7 +32,10 @@ def log_tangent_bound(label: str | None = None) -> Derivation:
 def tangent_gap():
     """``h(u) = u - 1 - log u``, known to SymPy's sign checks as ``>= 0`` for ``u > 0``.
 
-    Every Jensen and Gibbs inequality in the book is certified by a weighted
-    sum of ``h`` terms: ``sum_k w_k h(x_k / xbar)``.
+    The book's Jensen and Gibbs inequalities are certified by weighted sums of
+    ``h`` terms, sometimes plus squares: ``sum_k w_k h(x_k / xbar)`` for Jensen
+    (book: eq-jensen), ``sum_k q_k h(p_k / q_k)`` for Gibbs (eq-gibbs), and
+    ``h(v / vtilde) / 2 + (m - mtilde)**2 / (2 vtilde)`` for the Gaussian ELBO
+    bound (eq-elbo-bound).
     """
     return log_tangent_bound().as_lemma(t, "h")

@@ -10,6 +10,8 @@ CURVE = "#1f4e79"
 BOUND = "#c55a11"
 #: Colour of the gap between the two.
 GAP = "#7f7f7f"
+#: Colour of an alternative to the bound's choice (a fit by another criterion).
+ALTERNATIVE = "#2e7d32"
 
 
 def use_book_style() -> None:
