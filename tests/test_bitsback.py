@@ -152,3 +152,36 @@ def test_errors_name_the_argument():
         bits_back_encode([2], PRIOR, LIKELIHOOD, ENCODER, 2**40)
     with pytest.raises(ValueError, match="encoder"):
         bits_back_encode([1], PRIOR, LIKELIHOOD, ENCODER[:1], 2**40)
+
+
+def test_rounding_bound_needs_a_state_above_every_frequency():
+    with pytest.raises(ValueError, match="state must exceed the largest frequency 5"):
+        rounding_bound(5, [2, 5, 3])
+    assert rounding_bound(6, [2, 5, 3]) == pytest.approx(-math.log2(1 - 5 / 6), rel=1e-15)
+
+
+def test_table_errors_say_how_many_entries_a_row_needs():
+    with pytest.raises(ValueError, match="encoder rows must each have 3 entries"):
+        bits_back_encode([1], PRIOR, LIKELIHOOD, [[1, 9], [5, 5]], 2**40)
+    with pytest.raises(ValueError, match="likelihood rows must each have the same number of"):
+        bits_back_encode([1], PRIOR, [[1, 9], [6, 4], [5]], ENCODER, 2**40)
+    with pytest.raises(ValueError, match="encoder rows must each have 3 entries"):
+        bits_back_decode(2**40, 1, PRIOR, LIKELIHOOD, [[1, 9], [5, 5]])
+
+
+def test_slack_is_the_sum_of_the_three_rounding_bounds_of_each_message():
+    # Replayed with the coder's own steps: pop z under q(z | x), push x, push z.
+    messages, state, slack = [1, 0, 1, 1], 2**20 + 7, 0.0
+    run = bits_back_encode(messages, PRIOR, LIKELIHOOD, ENCODER, state)
+    for x in messages:
+        z, state = pop(state, ENCODER[x])
+        slack += rounding_bound(state, ENCODER[x]) + rounding_bound(state, LIKELIHOOD[z])
+        state = push(state, x, LIKELIHOOD[z])
+        slack += rounding_bound(state, PRIOR)
+        state = push(state, z, PRIOR)
+    assert run.final == state
+    assert run.slack == pytest.approx(slack, rel=1e-12) and slack > 3 * len(messages) * 1e-6
+
+
+def test_decoding_no_message_changes_nothing():
+    assert bits_back_decode(2**40 + 3, 0, PRIOR, LIKELIHOOD, ENCODER) == ([], 2**40 + 3)
