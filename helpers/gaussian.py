@@ -10,7 +10,8 @@ Conventions used throughout:
   scalar inputs and ``np.ndarray`` otherwise.
 - Invalid input raises ``ValueError`` naming the argument; no silent ``nan``.
 
-Book equations: (eq-log-normal), (eq-kl-normal), (eq-kl-mvn).
+The book uses them in the Gaussian cases of its bounds: (eq-vae-recon-gaussian),
+(eq-vae-kl) and (eq-kl-same-variance) are special cases of these formulas.
 """
 
 import numpy as np
@@ -85,7 +86,7 @@ def log_normal(x, mean, var):
 
     log N(x; mean, var) = -1/2 log(2 pi var) - (x - mean)**2 / (2 var).
 
-    Book equation: (eq-log-normal).
+    Per coordinate, the log-density of (eq-vae-recon-gaussian).
     """
     x, mean, var = _broadcast(x=_finite("x", x), mean=_finite("mean", mean),
                               var=_positive("var", var))
@@ -97,7 +98,7 @@ def log_normal_expr(x, mean, var) -> sp.Expr:
     """log N(x; mean, var) as a SymPy expression, for symbolic derivations.
 
     Same formula as :func:`log_normal`; declare ``var`` positive so that SymPy
-    can split the logarithm.  Book equation: (eq-log-normal).
+    can split the logarithm.
     """
     for name, value in (("x", x), ("mean", mean), ("var", var)):
         if isinstance(value, (str, bytes)) or value is None:
@@ -120,7 +121,8 @@ def kl_normal(mean_q, var_q, mean_p, var_p):
     (d = r - 1 is formed as (var_q - var_p) / var_p, and d - log(1 + d) uses a
     series near 0), so the result is >= 0, exactly 0 for identical inputs, and
     accurate to relative ~1e-14 even for nearly equal Gaussians. Elementwise with
-    broadcasting. Book equation: (eq-kl-normal).
+    broadcasting. (eq-vae-kl) is its sum over coordinates with ``mean_p = 0``,
+    ``var_p = 1``; (eq-kl-same-variance) its sum with equal variances per coordinate.
     """
     mean_q, var_q, mean_p, var_p = _broadcast(
         mean_q=_finite("mean_q", mean_q), var_q=_positive("var_q", var_q),
@@ -143,7 +145,8 @@ def kl_mvn(mean_q, cov_q, mean_p, cov_p):
     tr(S_p^-1 S_q) = ||L_p^-1 L_q||_F^2, the quadratic form is ||L_p^-1 (m_p - m_q)||^2
     and log det S = 2 sum log diag L. Rounding can leave a result of order -1e-16
     for (nearly) equal inputs; it is clipped at 0.  Means so far apart that their
-    difference overflows give +inf (the quadratic form does).  Book equation: (eq-kl-mvn).
+    difference overflows give +inf (the quadratic form does).  The book checks (eq-kl-same-variance)
+    against it.
     """
     mean_q, mean_p = _finite("mean_q", mean_q), _finite("mean_p", mean_p)
     if mean_q.ndim != 1 or mean_q.size == 0:

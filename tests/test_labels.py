@@ -70,3 +70,39 @@ $$ (eq-result)
 """
     found = {e.label: e.definition for e in equations_in_text(text)}
     assert found == {"eq-in-definition": True, "eq-colon-equals": True, "eq-result": False}
+
+
+def test_docstring_labels_become_equation_references():
+    from helpers.sphinx.docstring_labels import book_labels, with_numbers
+    known = frozenset({"eq-jensen", "eq-scvi-model"})
+    assert with_numbers("the model (eq-scvi-model).", known) == "the model :eq:`eq-scvi-model`."
+    assert with_numbers("bound (book: eq-jensen); Book: eq-jensen.", known) == (
+        "bound :eq:`eq-jensen`; Book: :eq:`eq-jensen`.")
+    assert with_numbers("``label='eq-jensen'`` and eq-unknown", known) == (
+        "``label='eq-jensen'`` and eq-unknown")      # literals and unknown labels stay
+    assert with_numbers("my-eq-jensen, eq-jensen-x", known) == "my-eq-jensen, eq-jensen-x"
+    labels = book_labels()
+    assert {"eq-jensen", "eq-gap-kl", "eq-scvi-model"} <= labels and len(labels) > 80
+
+
+def test_every_label_the_helpers_cite_is_a_book_equation():
+    # The docstrings name the equations their formulas implement; a stale label would
+    # point the reader nowhere (and show as a slug on the API page).
+    import re
+    from pathlib import Path
+    from helpers.sphinx.docstring_labels import book_labels
+    known, stale = book_labels(), []
+    for path in sorted(Path(__file__).resolve().parents[1].joinpath("helpers").rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            parts = line.split("``")                      # literals are examples
+            for part in parts[::2]:
+                stale += [f"{path.name}:{number}: {label}" for label in
+                          re.findall(r"(?<![\w-])eq-[a-z0-9-]*[a-z0-9]", part)
+                          if label not in known]
+    assert not stale, stale
+
+
+def test_a_literal_across_a_line_break_stays_literal():
+    from helpers.sphinx.docstring_labels import with_numbers
+    text = "``a =\nb`` and the ELBO (eq-jensen)"
+    assert with_numbers(text, frozenset({"eq-jensen"})) == "``a =\nb`` and the ELBO :eq:`eq-jensen`"

@@ -970,6 +970,10 @@ def test_short_math_replaces_only_long_formulas():
     assert display.short_math(f"see ${seventy}x$ here") == "see the formula as displayed here"
     assert display.short_math("see $xx$ here", width=1) == "see the formula as displayed here"
     assert display.short_math("cost $5") == "cost $5"               # unmatched: left alone
+    # labels in its words become equation numbers; math is left alone
+    assert (display.short_math("the Gaussian of (eq-gauss), $eq-x$, eq-y")
+            == "the Gaussian of {eq}`eq-gauss`, $eq-x$, {eq}`eq-y`")
+    assert display.short_math("cost $5, eq-y") == "cost $5, {eq}`eq-y`"
 
 
 # ---- ledger.py: the chapter's report ---------------------------------------------------------

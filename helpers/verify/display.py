@@ -193,10 +193,11 @@ def _lines(expr, width: str) -> tuple:
 
 
 def short_math(text: str, width: int = 70) -> str:
-    """``text`` with each ``$...$`` longer than ``width`` replaced by words (for tables)."""
+    """``text`` with each ``$...$`` longer than ``width`` replaced by words (for tables),
+    and each equation label in its words shown as the equation's number."""
     parts = text.split("$")
     if len(parts) % 2 == 0:
-        return text
+        return numbers_for_labels(text)
     return "".join(f"${p}$" if i % 2 and len(p) <= width else
-                   ("the formula as displayed" if i % 2 else p)
+                   ("the formula as displayed" if i % 2 else numbers_for_labels(p))
                    for i, p in enumerate(parts))
