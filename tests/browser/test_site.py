@@ -7,6 +7,12 @@ no TeX error and no undefined macro; no displayed formula wider than the text
 column; every image loaded; no failed request and no console error; every
 internal link (including ``{eq}`` and ``{ref}`` targets) resolves to an element
 on its page.  A full-page screenshot of each page goes to ``_build/screenshots``.
+
+Then every page again as a reader sees it at 390 px (a phone), 768 px (a tablet)
+and 1280 px (a laptop), and at 390 px in dark mode: no display formula clipped or
+scrolling inside its box, every derivation step's reason inside the text column
+and not hidden, no equation label slug (``eq-...``) visible outside code.  Those
+screenshots are ``_build/screenshots/<width>/`` (``390-dark`` for dark mode).
 """
 
 import functools
@@ -109,6 +115,7 @@ def ids_in(path: Path) -> frozenset:
 @pytest.fixture(scope="session")
 def server():
     assert (SITE / "index.html").is_file(), "build the site first: jupyter-book build ."
+    (SHOTS / "code-per-prose.txt").unlink(missing_ok=True)     # written afresh each run
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -167,6 +174,80 @@ def test_page_renders(page_name, server, browser):
     assert not failures, f"failed requests: {failures}"
     assert not console_errors, f"console errors: {console_errors}"
     assert not unresolved, f"internal links with no target: {sorted(set(unresolved))}"
+
+
+# Runs in the page once MathJax is done: what a reader at this width cannot read.
+READER_PROBLEMS = """
+async () => {
+  if (typeof MathJax !== 'undefined') await MathJax.startup.promise;
+  const problems = [];
+  const column = (document.querySelector('main article') || document.body).getBoundingClientRect();
+  document.querySelectorAll('mjx-container[display="true"]').forEach(el => {
+    const inner = el.firstElementChild.getBoundingClientRect();
+    const over = Math.max(el.scrollWidth - el.clientWidth, inner.right - column.right);
+    if (over > 1) problems.push(`formula clipped by ${Math.round(over)} px: ` + el.textContent.slice(0, 60));
+  });
+  document.querySelectorAll('.elbo-reason').forEach(el => {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (box.width < 1 || box.height < 1 || style.visibility === 'hidden'
+        || box.right > column.right + 2 || box.left < column.left - 2) {
+      problems.push('step reason hidden or outside the column: ' + el.textContent.slice(0, 60));
+    }
+  });
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.parentElement.closest('pre, code, script, style, mjx-assistive-mml')) continue;
+    for (const slug of node.textContent.match(/\\beq-[a-z0-9-]+/g) || []) {
+      problems.push(`label slug visible: ${slug} in "${node.textContent.trim().slice(0, 60)}"`);
+    }
+  }
+  return problems;
+}
+"""
+
+# Runs in the page: characters of code and of prose a reader sees (folded code is not seen).
+CODE_AND_PROSE = """
+() => {
+  const article = document.querySelector('main article') || document.body;
+  const seen = el => el.getClientRects().length > 0 && !el.closest('details:not([open])');
+  const length = selector => Array.from(article.querySelectorAll(selector)).filter(seen)
+    .reduce((total, el) => total + el.textContent.trim().length, 0);
+  return [length('div.cell_input pre'), length('p, li, dd, caption, figcaption')];
+}
+"""
+#: Visible code may be at most this fraction of the visible prose.
+CODE_PER_PROSE = 1 / 3
+
+MODE = "localStorage.setItem('mode', '%s'); localStorage.setItem('theme', '%s');"
+
+
+@pytest.mark.parametrize("width, mode", [(390, "light"), (768, "light"), (1280, "light"),
+                                         (390, "dark")], ids=["390", "768", "1280", "390-dark"])
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_reads_at_width(page_name, width, mode, server, browser):
+    page = browser.new_page()
+    page.add_init_script(MODE % (mode, mode))
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{server}/{page_name}.html", wait_until="networkidle")
+    problems = page.evaluate(READER_PROBLEMS)
+    shown = page.evaluate("() => document.documentElement.dataset.theme")
+    code, prose = page.evaluate(CODE_AND_PROSE)
+    if width == 1280 and mode == "light":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        with (SHOTS / "code-per-prose.txt").open("a") as out:     # the measurement, kept
+            out.write(f"{page_name}\t{code}\t{prose}\t{code / max(prose, 1):.3f}\n")
+        if code > CODE_PER_PROSE * prose:
+            problems.append(f"visible code is {code / max(prose, 1):.2f} of the visible prose "
+                            f"({code} against {prose} characters; at most {CODE_PER_PROSE:.2f})")
+    folder = SHOTS / (f"{width}" if mode == "light" else f"{width}-{mode}")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{Path(page_name).name}.png"), full_page=True)
+    page.close()
+    assert shown == mode, f"the page showed the {shown} theme, not {mode}"
+    assert not problems, f"at {width} px ({mode}):\n" + "\n".join(problems)
 
 
 # Runs in the page: which visible button opens what, below and above 992 px.
