@@ -270,6 +270,8 @@ def belief_propagation(model, beta, *, u0: float = 0.0, damping: float = 0.5,
     ``RuntimeError`` after ``max_iter`` updates without convergence.
     """
     model, beta = _model(model), _beta(beta)
+    if beta.size == 0:
+        raise ValueError("beta must hold at least one inverse temperature, got none")
     u0 = _scalar("u0", u0)
     damping, tol = _tolerances(damping, tol)
     max_iter = _count("max_iter", max_iter, 1)
@@ -316,6 +318,10 @@ def _bethe_log_partition(model, K, theta, g, field):
     b_node = np.exp(node_log - logsumexp(node_log, axis=-1, keepdims=True))
     node_entropy = -np.sum(b_node * np.log(b_node), axis=-1)
     node_energy = theta * np.sum(b_node * spins, axis=-1)
+    degree = model.degrees
+    nodes = np.sum(node_energy - (degree - 1) * node_entropy, axis=-1)
+    if not len(model.edges):                                       # isolated spins only
+        return nodes[()]
     g_ij, g_ji = g[..., 0::2], g[..., 1::2]                        # (..., n_edges)
     s, t = np.meshgrid(spins, spins, indexing="ij")
     pair = (K[..., None, None] * s * t + g_ij[..., None, None] * s
@@ -323,6 +329,4 @@ def _bethe_log_partition(model, K, theta, g, field):
     log_b = pair - logsumexp(pair, axis=(-2, -1), keepdims=True)
     b_pair = np.exp(log_b)
     edge_term = np.sum(b_pair * (K[..., None, None] * s * t - log_b), axis=(-2, -1))
-    degree = model.degrees
-    return (np.sum(edge_term, axis=-1)
-            + np.sum(node_energy - (degree - 1) * node_entropy, axis=-1))[()]
+    return (np.sum(edge_term, axis=-1) + nodes)[()]

@@ -256,3 +256,103 @@ def test_belief_propagation_result_and_bad_input():
         belief_propagation(Ising.square(3), 0.3, u0=np.nan)
     with pytest.raises(TypeError, match="model"):
         belief_propagation(3, 0.3)
+
+
+# ---- boundaries and the less travelled paths (each against an independent value) ----
+
+def test_transfer_matrix_with_a_field_entry_by_entry():
+    # log T[a, b] / beta = W(a)/2 + J a.b + W(b)/2, W(a) = J sum_c a_c a_{c+1} + h sum_c a_c,
+    # written out for rows of 3; the field makes it odd in h (log Z alone is even)
+    J, h, beta = 0.7, 0.3, 0.9
+    rows = all_spins(3)
+
+    def W(a):
+        return J * sum(a[c] * a[(c + 1) % 3] for c in range(3)) + h * sum(a)
+
+    expected = np.array([[math.exp(beta * (W(a) / 2 + J * np.dot(a, b) + W(b) / 2))
+                          for b in rows] for a in rows])
+    np.testing.assert_allclose(row_transfer_matrix(3, beta, J=J, h=h), expected, rtol=1e-13)
+    unit = np.array([[math.exp(0.5 * (sum(a[c] * a[(c + 1) % 3] for c in range(3)) / 2
+                                      + np.dot(a, b)
+                                      + sum(b[c] * b[(c + 1) % 3] for c in range(3)) / 2))
+                      for b in rows] for a in rows])
+    np.testing.assert_allclose(row_transfer_matrix(3, 0.5), unit, rtol=1e-13)   # J = 1, h = 0
+
+
+def test_the_longest_row_is_allowed():
+    # at beta = 0 every state weighs 1: log Z = rows * cols * log 2
+    assert torus_log_partition(3, MAX_ROW, 0.0) == pytest.approx(3 * MAX_ROW * math.log(2),
+                                                                 rel=1e-13)
+
+
+def test_moments_of_several_temperatures_are_those_of_each_alone():
+    model = Ising.square(3, J=0.8, h=0.2)
+    betas = np.array([0.2, 0.6, 1.5])
+    for moment in (mean_magnetisation, specific_heat, abs_magnetisation_susceptibility):
+        together = moment(model, betas)
+        np.testing.assert_allclose(together, [moment(model, b) for b in betas], rtol=1e-12)
+
+
+def test_specific_heat_when_the_energy_hardly_varies():
+    # at low temperature Var[E] << 1; by enumeration of the 3 x 3 torus
+    model, beta = Ising.square(3), 3.0
+    energies = model.energy(model.states)
+    p = np.exp(-beta * energies - logsumexp_(-beta * energies))
+    variance = p @ energies**2 - (p @ energies) ** 2
+    assert variance < 1e-3
+    assert specific_heat(model, beta) == pytest.approx(beta**2 * variance / 9, rel=1e-9)
+
+
+def logsumexp_(x):
+    top = np.max(x)
+    return top + math.log(math.fsum(np.exp(x - top)))
+
+
+def test_coordinate_ascent_accepts_the_corners_and_counts_sweeps():
+    model = Ising.square(3)
+    # m0 = +1 everywhere is allowed; at beta = 0 one sweep sets every site to 0
+    at_zero = mean_field_coordinate_ascent(model, 0.0, np.ones(9), tol=1.0, max_sweeps=1)
+    np.testing.assert_array_equal(at_zero, np.zeros(9))       # moved exactly 1.0 = tol
+    with pytest.raises(RuntimeError):
+        mean_field_coordinate_ascent(model, 0.0, np.ones(9), tol=0.5, max_sweeps=1)
+    # one start for several temperatures: the result carries the temperatures' axis
+    betas = np.array([0.1, 0.2])
+    both = mean_field_coordinate_ascent(model, betas, np.full(9, 0.3))
+    assert both.shape == (2, 9)
+    np.testing.assert_allclose(both, 0.0, atol=1e-10)         # above T_c: only m = 0
+
+
+def test_belief_propagation_counts_updates_and_stops_at_max_iter():
+    model = Ising.square(3)
+    # beta = 0: every new message is 0, so the first change is |0 - u0| = u0 exactly
+    once = belief_propagation(model, 0.0, u0=0.25, tol=0.25, max_iter=1)
+    assert once.iterations == 1
+    with pytest.raises(RuntimeError):                          # 0.5 > 0.3 after one update
+        belief_propagation(model, 0.0, u0=0.5, tol=0.3, max_iter=1)
+
+
+def test_belief_propagation_with_no_edge_is_the_single_spin():
+    lone = Ising(np.zeros((0, 2), dtype=int), 1, h=0.7)
+    fixed = belief_propagation(lone, np.array([0.5, 2.0]))
+    np.testing.assert_allclose(fixed.log_partition, np.log(2 * np.cosh([0.35, 1.4])),
+                               rtol=1e-14)
+
+
+def test_strong_coupling_is_exact_on_a_tree():
+    # K = beta J >= 10 takes the log-cosh form of the message; still exact on a path
+    path = Ising.square(1, 5, J=1.0, h=0.05, periodic=False)
+    for beta in (10.0, 12.0):
+        fixed = belief_propagation(path, beta, u0=0.5)
+        assert fixed.log_partition == pytest.approx(float(path.log_partition(beta)),
+                                                    rel=1e-12)
+
+
+def test_a_lone_spin_and_no_temperature_at_all():
+    lone = Ising(np.zeros((0, 2), dtype=int), 1, h=0.7)
+    m = mean_field_coordinate_ascent(lone, np.array([0.5, 2.0]), [0.0])
+    np.testing.assert_allclose(m[:, 0], np.tanh([0.35, 1.4]), rtol=1e-14)
+    # vectorised over an empty array of temperatures: empty results, no error
+    model = Ising.square(3)
+    assert mean_field_coordinate_ascent(model, np.array([]), np.zeros(9)).shape == (0, 9)
+    with pytest.raises(ValueError, match="beta must hold at least one"):
+        belief_propagation(model, np.array([]))
