@@ -182,3 +182,14 @@ def test_prose_number_scanner_finds_a_typed_number(tmp_path):
 def test_every_listed_prose_constant_is_used():
     used = {(page.name, number) for page in PAGES for number, _ in typed_numbers(page, allowed={})}
     assert not set(PROSE_CONSTANTS) - used, set(PROSE_CONSTANTS) - used
+
+
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.name)
+def test_a_glued_figure_is_shown_once(page):
+    # A cell that glues a figure and keeps its output shows the figure twice: as the
+    # cell's output and as the glued figure (twice the page weight, and an image
+    # with no caption).
+    shown = [cell.source.splitlines()[0] for cell in jupytext.read(page).cells
+             if cell.cell_type == "code" and re.search(r"""glue\(f?["']fig-""", cell.source)
+             and not {"remove-output", "remove-cell"} & set(cell.metadata.get("tags", []))]
+    assert not shown, f"{page.name}: cells that glue a figure and keep their output: {shown}"

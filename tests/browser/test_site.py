@@ -11,7 +11,8 @@ on its page.  A full-page screenshot of each page goes to ``_build/screenshots``
 Then every page again as a reader sees it at 390 px (a phone), 768 px (a tablet)
 and 1280 px (a laptop), and at 390 px in dark mode: no display formula clipped or
 scrolling inside its box, every derivation step's reason inside the text column
-and not hidden, no equation label slug (``eq-...``) visible outside code.  Those
+and not hidden, no equation label slug (``eq-...``) visible outside code, and
+every image described in words (its alt text, not its file name).  Those
 screenshots are ``_build/screenshots/<width>/`` (``390-dark`` for dark mode).
 """
 
@@ -195,6 +196,12 @@ async () => {
       problems.push('step reason hidden or outside the column: ' + el.textContent.slice(0, 60));
     }
   });
+  for (const img of document.querySelectorAll('main article img')) {
+    const alt = img.getAttribute('alt') || '';
+    if (!alt.trim() || /[.](png|svg|jpe?g)$/i.test(alt)) {
+      problems.push(`image without a description (alt "${alt.slice(0, 60)}")`);
+    }
+  }
   const walker = document.createTreeWalker(document.querySelector('main') || document.body,
                                            NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
