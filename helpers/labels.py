@@ -70,7 +70,8 @@ def equations_in_text(text: str, in_definition: bool = False) -> list[Equation]:
         raise TypeError(f"in_definition must be True or False, got {in_definition!r}")
     found: list[Equation] = []
     for token in _parser().parse(text):
-        if token.type in ("math_block_label", "amsmath") and token.info:
+        # (a bare \begin{align} is an "amsmath" token, which MyST gives no label)
+        if token.type == "math_block_label":
             tex = token.content
             found.append(Equation(token.info, tex, in_definition or bool(_DEFINES.search(tex))))
         elif token.type in ("fence", "colon_fence"):

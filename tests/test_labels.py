@@ -106,3 +106,17 @@ def test_a_literal_across_a_line_break_stays_literal():
     from helpers.sphinx.docstring_labels import with_numbers
     text = "``a =\nb`` and the ELBO (eq-jensen)"
     assert with_numbers(text, frozenset({"eq-jensen"})) == "``a =\nb`` and the ELBO :eq:`eq-jensen`"
+
+
+
+def test_math_directives_in_either_fence_and_what_they_hold():
+    from helpers.labels import equations_in_text
+    text = ("```python\nx = 1  # a fence that is no directive\n```\n\n"
+            ":::{math}\n:label: eq-colon\n:nowrap:\na := b\n:::\n\n"
+            "```{math}\n:label: eq-tick\nc = d\n```\n\n"
+            "\\begin{align}\ne &= f\n\\end{align}\n\n"
+            "$$\ng = h\n$$ (eq-dollar)\n")
+    found = equations_in_text(text)
+    assert [e.label for e in found] == ["eq-colon", "eq-tick", "eq-dollar"]
+    assert [e.tex.strip() for e in found] == ["a := b", "c = d", "g = h"]   # options removed
+    assert [e.definition for e in found] == [True, False, False]           # := defines
