@@ -165,3 +165,24 @@ def test_hyperbolic_functions_written_with_exponentials_are_proven():
     verdict = grade(tanh, (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x)))
     assert verdict.status == "correct" and "exponentials" in verdict.message
     assert grade(tanh, (sp.exp(x) - sp.exp(-x)) / 2).status == "wrong"
+
+
+# ---- what the reader sees ---------------------------------------------------------
+
+@pytest.mark.parametrize("status, mark", [
+    ("correct", "✅ **Correct.**"), ("agrees", "☑️ **Very likely correct.**"),
+    ("wrong", "❌ **Not yet.**"), ("invalid", "⚠️ **Not an answer of the expected form.**"),
+    ("empty", "✏️ **No answer yet.**")])
+def test_each_verdict_shows_its_mark_then_its_message(status, mark):
+    from helpers.exercises.grader import Verdict
+    verdict = Verdict("ex-1", status, "the message.")
+    assert verdict._repr_markdown_() == f"{mark} the message."
+    assert repr(verdict) == f"ex-1: {status}: the message."
+    assert verdict.correct == (status in ("correct", "agrees"))
+
+
+def test_an_exercise_knows_what_kind_of_answer_it_wants():
+    x = sp.Symbol("x")
+    references = [x**2, sp.Rational(1, 2), sp.Float(0.5), 0.5, (x, 1)]
+    assert [Exercise("e", "jensen.md", "t", (x,), reference=r).kind for r in references] == [
+        "expression", "number", "number", "number", "tuple"]
