@@ -6,6 +6,10 @@ opened as a notebook in Jupyter does not read that file, so
 :func:`setup_chapter` displays the same definitions as ``\\newcommand``: once
 MathJax has typeset them, every later formula in the notebook can use them.
 (The book build removes that output; the site has the macros already.)
+
+:func:`glue` is MyST-NB's, which the book build reads; where MyST-NB is not
+installed (a downloaded chapter in plain Jupyter) it only displays the value,
+or nothing when ``display=False``.
 """
 
 from pathlib import Path
@@ -13,9 +17,33 @@ from pathlib import Path
 import yaml
 from IPython.display import Math, display
 
+from helpers.book_files import book_file
 from helpers.plotting import use_book_style
 
-CONFIG = Path(__file__).resolve().parents[1] / "_config.yml"
+try:
+    from myst_nb import glue as _myst_glue
+except ModuleNotFoundError:                       # plain Jupyter: nothing reads the glue
+    _myst_glue = None
+
+
+def glue(name: str, variable, display: bool = True):
+    """Glue ``variable`` under ``name`` for the book's text (MyST-NB's ``glue``).
+
+    Without MyST-NB (a downloaded chapter in plain Jupyter) nothing pastes it
+    anywhere: the value is shown, or nothing when ``display=False``.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    if not isinstance(display, bool):
+        raise TypeError(f"display must be True or False, got {display!r}")
+    if _myst_glue is not None:
+        return _myst_glue(name, variable, display=display)
+    if display:
+        globals()["display"](variable)        # IPython's display; the argument hides it
+    return None
+
+
+CONFIG = book_file("_config.yml")
 
 
 def book_macros(config: Path = CONFIG) -> dict[str, str]:

@@ -34,3 +34,59 @@ def test_setup_chapter_displays_the_macros_as_math(monkeypatch):
     monkeypatch.setattr(notebook, "use_book_style", lambda: None)
     notebook.setup_chapter()
     assert len(shown) == 1 and r"\newcommand{\E}{\mathbb{E}}" in shown[0].data
+
+
+def test_book_files_come_from_the_repository_else_from_the_wheels_copy(monkeypatch, tmp_path):
+    from helpers import book_files
+    assert book_files.book_file("_config.yml") == book_files.REPOSITORY / "_config.yml"
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "jensen.md").write_text("# copy\n")
+    monkeypatch.setattr(book_files, "REPOSITORY", tmp_path / "elsewhere")
+    monkeypatch.setattr(book_files, "PACKAGED", tmp_path)
+    assert book_files.book_file("book/jensen.md") == tmp_path / "book" / "jensen.md"
+    assert book_files.book_file("book/none.md") == tmp_path / "elsewhere" / "book" / "none.md"
+    with pytest.raises(ValueError, match="relative must be a path inside the book"):
+        book_files.book_file("/etc/passwd")
+
+
+def test_a_wheels_chapter_labels_are_read_without_a_myst_parser(monkeypatch, tmp_path):
+    from helpers import book_files
+    from helpers.verify import ledger
+    assert book_files.packaged_equations("jensen.md") is None      # the repository has no list
+    (tmp_path / "equations.json").write_text('{"jensen.md": [["def-a", 1], ["eq-b", 0]]}')
+    monkeypatch.setattr(book_files, "PACKAGED", tmp_path)
+    assert book_files.packaged_equations("jensen.md") == [("def-a", True), ("eq-b", False)]
+    assert book_files.packaged_equations("vae.md") is None
+    assert ledger._chapter_equations("somewhere/jensen.md") == [("def-a", True), ("eq-b", False)]
+    with pytest.raises(ValueError, match="chapter must be the path of the chapter's MyST file"):
+        ledger._chapter_equations("vae.md")
+    with pytest.raises(ValueError, match="chapter must be a chapter's file name"):
+        book_files.packaged_equations("jensen")
+
+
+def test_glue_without_myst_nb_only_displays(monkeypatch):
+    import builtins
+    import importlib
+
+    import helpers.notebook as notebook
+    real_import = builtins.__import__
+
+    def no_myst_nb(name, *args, **kwargs):
+        if name == "myst_nb":
+            raise ModuleNotFoundError("No module named 'myst_nb'", name="myst_nb")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_myst_nb)
+    plain = importlib.reload(notebook)
+    try:
+        shown = []
+        monkeypatch.setattr(plain, "display", shown.append)
+        assert plain._myst_glue is None
+        plain.glue("gap", 0.5, display=False)
+        plain.glue("gap", 0.25)
+        assert shown == [0.25]
+        with pytest.raises(ValueError, match="name must be a non-empty string"):
+            plain.glue("", 1)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(notebook)

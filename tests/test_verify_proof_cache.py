@@ -48,6 +48,16 @@ def test_the_cache_lives_in_build_by_default_or_where_the_variable_says(tmp_path
     assert proof_cache._path() == tmp_path / "c.jsonl"
 
 
+def test_outside_the_repository_the_cache_lives_in_the_users_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("ELBO_PROOF_CACHE", raising=False)
+    monkeypatch.setattr(proof_cache, "_ROOT", tmp_path / "site-packages")   # an installed wheel
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert proof_cache._path() == tmp_path / "xdg" / "elbo-book" / "proof-cache.jsonl"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert proof_cache._path() == tmp_path / "home" / ".cache" / "elbo-book" / "proof-cache.jsonl"
+
+
 def test_the_source_digest_is_of_every_checker_module_in_order(monkeypatch):
     monkeypatch.setattr(proof_cache, "_SOURCE_DIGEST", None)
     digest = hashlib.sha256()

@@ -5,9 +5,14 @@ jupyter-cache keys each chapter on its cells' source only, so after an edit to
 This extension stores a hash of the helpers' source next to the cache; when
 the hash changes it clears the cache and marks every page for re-reading, so
 the next build (even without ``--all``) executes the chapters afresh.
+
+It also sets ``ELBO_BOOK_OUTPUT=myst`` for the kernels the build starts, so
+that the checks display MyST (equation roles, the derivation grid) for MyST-NB
+to render (:mod:`helpers.verify.display`); elsewhere they display plain Markdown.
 """
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -37,6 +42,7 @@ def _reread_everything(app, env, added, changed, removed):
 
 
 def setup(app):
+    os.environ["ELBO_BOOK_OUTPUT"] = "myst"     # inherited by every kernel the build starts
     # builder-inited runs before any document is read, so before any execution.
     app.connect("builder-inited", _clear_stale_cache)
     app.connect("env-get-outdated", _reread_everything)

@@ -5,18 +5,25 @@
   its outputs (from the execution cache, or from
   ``_build/jupyter_execute/<page>.ipynb`` when it was just executed) next to the
   page sources and tells sphinx-book-theme about it (``ipynb_source``), which
-  adds an ``.ipynb`` entry to the download menu.
+  adds an ``.ipynb`` entry to the download menu.  The notebook is plain Jupyter:
+  its MyST markup is converted (:mod:`helpers.sphinx.plain_notebook`) and its
+  first cells say how to install the helpers' wheel
+  (:mod:`helpers.sphinx.helpers_wheel`) when they are missing.
 - Binder: ``launch_buttons`` in ``_config.yml`` takes effect only when
   ``repository.url`` is set there (sphinx-book-theme fails on launch buttons
   without a repository), so the one setting that turns Binder on is the URL.
 """
 
+import json
 from pathlib import Path
 
 import jupytext
 import nbformat
 from jupyter_cache import get_cache
 from myst_nb.sphinx_ext import OUTPUT_FOLDER
+
+from helpers.sphinx.helpers_wheel import wheel_for
+from helpers.sphinx.plain_notebook import helpers_cell, plain_notebook, targets_from_sphinx
 
 
 def _executed_notebook(app, pagename):
@@ -37,13 +44,24 @@ def _executed_notebook(app, pagename):
         return executed.read_text(encoding="utf-8")
 
 
+def _targets(app):
+    """Every reference target of the book, resolved once per build."""
+    if getattr(app.builder, "plain_targets", None) is None:
+        app.builder.plain_targets = targets_from_sphinx(
+            app.env, [Path(app.srcdir) / f for f in app.config.bibtex_bibfiles])
+    return app.builder.plain_targets
+
+
 def _offer_notebook(app, pagename, templatename, context, doctree):
     notebook = _executed_notebook(app, pagename)
     if notebook is None:
         return
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(notebook, encoding="utf-8")
+    wheel = wheel_for(app)
+    title = app.env.titles[pagename].astext()
+    plain = plain_notebook(json.loads(notebook), _targets(app), helpers_cell(wheel, title))
+    target.write_text(json.dumps(plain, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 

@@ -10,10 +10,19 @@ A derivation is laid out as a grid (``chain_grid``, styled by
 ``book/_static/book.css``): the left side, each step's relation and formula,
 and its reason with a check mark, in three columns on a wide screen and one
 under the other on a phone, so that no reason is ever pushed off the screen.
+
+All of that is for the book build, which sets ``ELBO_BOOK_OUTPUT=myst`` for its
+kernels (``helpers/sphinx/cache_guard.py``): MyST-NB renders the roles and the
+site has the stylesheet.  Anywhere else (a chapter run in plain Jupyter) the
+same calls write plain Markdown: the mark without a link, an equation as its
+number (:func:`helpers.book_files.equation_number`, from the helpers' wheel;
+the label itself in the repository, which has no numbers before a build) and a
+derivation as an HTML table (``chain_table``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 from helpers.verify import proof_cache
@@ -26,15 +35,31 @@ LEGEND = "intro.md#how-strongly-each-result-is-checked"
 WHAT_LIMIT = 110
 
 
+#: The environment variable that says who renders the Markdown: "myst" is the book build.
+OUTPUT = "ELBO_BOOK_OUTPUT"
+
+
+def for_the_book() -> bool:
+    """True in the book build (MyST-NB renders the output), False in plain Jupyter."""
+    return os.environ.get(OUTPUT) == "myst"
+
+
 def mark(strength: str) -> str:
-    """``✔ <strength>``, linked to the legend, as Markdown."""
+    """``✔ <strength>``, linked to the legend (in the book) or with its meaning as a tooltip."""
+    if not for_the_book():
+        return f'<span title="{MEANING[strength]}">✔ {SHOWN[strength]}</span>'
     target = LEGEND
     return f'[✔ {SHOWN[strength]}]({target} "{MEANING[strength]}")'
 
 
 def equation(label: str | None) -> str:
     """A reference to the labelled equation, rendered as its number."""
-    return f"{{eq}}`{label}`" if label else ""
+    if not label:
+        return ""
+    if not for_the_book():
+        from helpers.book_files import equation_number
+        return f"({equation_number(label) or label})"
+    return f"{{eq}}`{label}`"
 
 
 def reason_tex(reason: str) -> str:
@@ -86,6 +111,11 @@ def chain_grid(rows: list[tuple[str, str, str]]) -> str:
     formula; each step is a box of its own, so that on a phone its reason can follow
     the step's last line.
     """
+    if not for_the_book():
+        return chain_table([(f"$\\displaystyle {left}$" if left else "",
+                             f"$\\displaystyle {formula}$" if formula else "",
+                             f"{reason} ✓" if reason else "") for left, formula, reason in rows])
+
     def cell(kind: str, body: str, math: bool = True) -> str:
         if not body:
             return f'<div class="elbo-{kind}"></div>\n'
@@ -99,6 +129,15 @@ def chain_grid(rows: list[tuple[str, str, str]]) -> str:
                 cell("why", f'{reason} <span class="elbo-tick">✓</span>' if reason else "",
                      math=False)]
     return "".join(out) + "</div>\n" * (2 if rows else 1)
+
+
+def chain_table(rows: list[tuple[str, str, str]]) -> str:
+    """Rows ``(left side, step, reason)``, each already Markdown, as an HTML table: the
+    form of a derivation in plain Jupyter, which has no stylesheet for the grid."""
+    def row(cells):
+        return "<tr>" + "".join(f'<td style="text-align:{align}">{cell}</td>' for align, cell
+                                in zip(("right", "left", "left"), cells)) + "</tr>"
+    return "<table>\n" + "\n".join(row(cells) for cells in rows) + "\n</table>\n"
 
 
 def math_block(body: str) -> str:

@@ -98,22 +98,39 @@ def _what(result: Result) -> str:
     return shown
 
 
+def _chapter_equations(chapter) -> list[tuple[str, bool]]:
+    """``(label, is_definition)`` of each labelled display of ``chapter``.
+
+    Read from the chapter's MyST file; where that file is not (a chapter
+    downloaded as a notebook), from the list the helpers' wheel carries.
+    """
+    from helpers.book_files import packaged_equations
+
+    if not isinstance(chapter, (str, Path)) or not str(chapter):
+        raise ValueError(f"chapter must be the path of the chapter's MyST file, got {chapter!r}")
+    if Path(chapter).is_file():
+        from helpers.labels import equations
+        return [(e.label, e.definition) for e in equations(chapter)]
+    found = packaged_equations(Path(chapter).name)
+    if found is None:
+        raise ValueError(f"chapter must be the path of the chapter's MyST file, got {chapter!r}")
+    return found
+
+
 def report(chapter: str) -> Report:
     """Compare the labels that ``chapter`` (a MyST file) defines with the checks run.
 
     Call it in a chapter's last cell with the chapter's file name; the kernel
-    runs in the chapter's folder.
+    runs in the chapter's folder.  Where that file is not (a chapter downloaded
+    as a notebook), the chapter's labels are taken from the installed helpers.
     """
-    from helpers.labels import equations
-
-    if not isinstance(chapter, (str, Path)) or not Path(chapter).is_file():
-        raise ValueError(f"chapter must be the path of the chapter's MyST file, got {chapter!r}")
-    entries = equations(chapter)
-    labels = [e.label for e in entries]
-    definitions = [e.label for e in entries if e.definition]
+    entries = _chapter_equations(chapter)
+    labels = [label for label, _ in entries]
+    definitions = [label for label, definition in entries if definition]
     checked = checked_labels()
     claimed = [d for d in definitions if d in checked]
-    unchecked = [e.label for e in entries if not e.definition and e.label not in checked]
+    unchecked = [label for label, definition in entries
+                 if not definition and label not in checked]
     unknown = sorted(set(checked) - set(labels))
     if claimed or unchecked or unknown:
         problems = []
@@ -124,8 +141,8 @@ def report(chapter: str) -> Report:
         if unknown:
             problems.append(f"checks naming labels the chapter does not define: {unknown}")
         raise CheckFailed(f"{chapter}: " + "; ".join(problems))
-    results = tuple(Result(e.label, tuple(checked[e.label])) for e in entries
-                    if not e.definition)
+    results = tuple(Result(label, tuple(checked[label])) for label, definition in entries
+                    if not definition)
     return Report(str(chapter), results, tuple(definitions), passed_count())
 
 

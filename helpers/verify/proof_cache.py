@@ -18,7 +18,9 @@ another key and is checked afresh.  What is remembered:
 Failures are never remembered, and a remembered check says so on the page
 ("remembered").  The cache is a file of JSON lines in
 ``_build/proof-cache.jsonl`` at the repository root (``rm -rf _build`` clears
-it).  Set ``ELBO_PROOF_CACHE=off`` to disable it (``tests/benchmark.py
+it); where the helpers run from an installed wheel, not the repository, it is
+``elbo-book/proof-cache.jsonl`` in the user's cache folder (``$XDG_CACHE_HOME``,
+else ``~/.cache``).  Set ``ELBO_PROOF_CACHE=off`` to disable it (``tests/benchmark.py
 --cold`` does), or to a path to move it.
 """
 
@@ -54,7 +56,12 @@ def _path() -> Path | None:
     setting = os.environ.get("ELBO_PROOF_CACHE", "")
     if setting.lower() in ("off", "0", "no"):
         return None
-    return Path(setting) if setting else _ROOT / "_build" / "proof-cache.jsonl"
+    if setting:
+        return Path(setting)
+    if (_ROOT / "_config.yml").is_file():                  # running from the repository
+        return _ROOT / "_build" / "proof-cache.jsonl"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "elbo-book" / "proof-cache.jsonl"
 
 
 def key(kind: str, *parts) -> str:
