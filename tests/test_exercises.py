@@ -125,7 +125,7 @@ def test_answers_of_the_wrong_form_get_a_sentence_not_a_crash(answer, says):
 def test_a_tuple_answer_is_graded_part_by_part():
     assert grade(PAIR, (a + b, b * a)).status == "correct"
     wrong = grade(PAIR, (a + b, a - b))
-    assert wrong.status == "wrong" and wrong.message.startswith("value 2:")
+    assert wrong.status == "wrong" and wrong.message.startswith("Value 2:")
     assert "Give 2 values" in grade(PAIR, (a + b,)).message
     assert "Give 2 values" in grade(PAIR, a + b).message
 
@@ -170,9 +170,9 @@ def test_hyperbolic_functions_written_with_exponentials_are_proven():
 # ---- what the reader sees ---------------------------------------------------------
 
 @pytest.mark.parametrize("status, mark", [
-    ("correct", "✅ **Correct.**"), ("agrees", "☑️ **Very likely correct.**"),
-    ("wrong", "❌ **Not yet.**"), ("invalid", "⚠️ **Not an answer of the expected form.**"),
-    ("empty", "✏️ **No answer yet.**")])
+    ("correct", "✅ **Correct.**"), ("agrees", "☑ **Very likely correct.**"),
+    ("wrong", "❌ **Not yet.**"), ("invalid", "⚠ **Not an answer of the expected form.**"),
+    ("empty", "✏ **No answer yet.**")])
 def test_each_verdict_shows_its_mark_then_its_message(status, mark):
     from helpers.exercises.grader import Verdict
     verdict = Verdict("ex-1", status, "the message.")

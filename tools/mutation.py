@@ -69,9 +69,14 @@ def unit_tests() -> list[str]:
 
 def tests_for(module: Path) -> list[str]:
     """tests/test_<module>.py, else tests/test_<package>*.py for a module of a package (helpers/verify/),
-    else the tests of the helpers importing it, else every unit test."""
+    else the tests of the helpers importing it, else every unit test.
+
+    For a module of a package, tests/test_<module>.py counts only if it imports that very module:
+    tests/test_ising.py tests helpers/ising.py, not helpers/exercises/ising.py."""
     name = module.stem
-    if (ROOT / "tests" / f"test_{name}.py").exists():
+    own = ROOT / "tests" / f"test_{name}.py"
+    dotted = ".".join(module.relative_to(ROOT).with_suffix("").parts)
+    if own.exists() and (module.parent.name == "helpers" or dotted in own.read_text()):
         return [f"tests/test_{name}.py", BAD_INPUT]
     if module.parent.name != "helpers":  # a package such as helpers/verify/: its tests/test_verify*.py
         package = sorted(f"tests/{p.name}" for p in (ROOT / "tests").glob(f"test_{module.parent.name}*.py"))

@@ -31,6 +31,14 @@ from helpers.verify.symbolic import prove_zero
 POINTS = 3
 SEARCH = 24
 AGREE = sp.Float(10, 50) ** -35
+#: Digits to which a numeric answer and its exact value are evaluated and compared (not
+#: as floats: a tolerance finer than a float's, or 10**400, is graded as stated).  An
+#: imaginary part below that precision counts as none: SymPy leaves 1.0 + 0.e-35*I for
+#: exp(i pi/3) + exp(-i pi/3).
+DIGITS = 30
+NOISE = sp.Float(10, DIGITS) ** -DIGITS
+#: The finest relative tolerance an exercise may state: one the digits compared can honour.
+FINEST_RTOL = 10.0 ** (1 - DIGITS)
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,11 @@ class Exercise:
     reference: object = None
     where: Mapping | None = None
     rtol: float = 1e-6
+
+    def __post_init__(self):
+        if not self.rtol >= FINEST_RTOL:    # (nan and a negative too)
+            raise ValueError(f"rtol must be at least {FINEST_RTOL:g}, as numbers are compared "
+                             f"to {DIGITS} digits; got {self.rtol!r}")
 
     @property
     def kind(self) -> str:
@@ -76,9 +89,9 @@ class Verdict:
         return self.status in ("correct", "agrees")
 
     def _repr_markdown_(self) -> str:
-        mark = {"correct": "✅ **Correct.**", "agrees": "☑️ **Very likely correct.**",
-                "wrong": "❌ **Not yet.**", "invalid": "⚠️ **Not an answer of the expected form.**",
-                "empty": "✏️ **No answer yet.**"}[self.status]
+        mark = {"correct": "✅ **Correct.**", "agrees": "☑ **Very likely correct.**",
+                "wrong": "❌ **Not yet.**", "invalid": "⚠ **Not an answer of the expected form.**",
+                "empty": "✏ **No answer yet.**"}[self.status]
         return f"{mark} {self.message}"
 
     def __repr__(self) -> str:
@@ -90,12 +103,13 @@ class _Invalid(Exception):
 
 
 def _names(symbols) -> str:
-    return ", ".join(sp.sstr(s) for s in symbols) or "(none: the answer is a number)"
+    return ", ".join(sp.sstr(s) for s in symbols)
 
 
 def _as_expression(value, exercise: Exercise, part: str) -> sp.Expr:
     """The reader's value as a SymPy expression in the exercise's own symbols."""
-    by_name = {s.name: s for s in exercise.symbols}
+    # the symbols of the constraints too (q3 of {q3: 1 - q1 - q2}): an answer may use them
+    by_name = {s.name: s for s in (*validate_where(exercise.where), *exercise.symbols)}
     if isinstance(value, bool) or value is None:
         raise _Invalid(f"{part} is {value!r}; give a formula or a number")
     if isinstance(value, str):
@@ -107,9 +121,11 @@ def _as_expression(value, exercise: Exercise, part: str) -> sp.Expr:
     if isinstance(value, np.ndarray) and value.shape == ():
         value = value.item()
     if isinstance(value, (Number, np.number)):
-        if not np.isfinite(complex(value)):
-            raise _Invalid(f"{part} is {value}, not a finite number")
+        typed = value
+        # SymPy, not complex(): an integer too large for a float is still a finite number
         value = sp.nsimplify(value) if isinstance(value, (float, np.floating)) else sp.sympify(value)
+        if not value.is_finite:
+            raise _Invalid(f"{part} is {typed}, not a finite number")
     if not isinstance(value, sp.Expr):
         raise _Invalid(f"{part} is a {type(value).__name__}; give a SymPy expression, a number "
                        "or a string such as 'm**2 / 2'")
@@ -119,7 +135,7 @@ def _as_expression(value, exercise: Exercise, part: str) -> sp.Expr:
     # is the exercise's symbol of that name.
     value = value.xreplace({s: by_name[s.name] for s in value.free_symbols
                             if s.name in by_name and s != by_name[s.name]})
-    allowed = set(exercise.symbols) | set(validate_where(exercise.where))
+    allowed = set(by_name.values())
     unknown = sorted((s for s in value.free_symbols if s not in allowed), key=str)
     if unknown and not exercise.symbols:
         raise _Invalid(f"this exercise asks for a number, but {part} uses {_names(unknown)}")
@@ -161,7 +177,12 @@ def _counterexample(answer, reference, exercise: Exercise, n: int):
 
 
 def _wrong(counter: str, part: str) -> tuple[str, str]:
-    return "wrong", f"{part}: {counter}." if part else counter[0].upper() + counter[1:] + "."
+    return "wrong", f"{part + ': ' if part else ''}{counter}."
+
+
+def _sentence(message: str) -> str:
+    """``message`` as the reader sees it, after the verdict's mark: with a capital."""
+    return message[0].upper() + message[1:]
 
 
 def _grade_expression(answer, reference, exercise: Exercise, part: str) -> tuple[str, str]:
@@ -186,17 +207,33 @@ def _grade_expression(answer, reference, exercise: Exercise, part: str) -> tuple
                       "simplifying your answer may let it.")
 
 
+def _is_real(value) -> bool:
+    """Whether ``value`` (evaluated to :data:`DIGITS` digits) is real, to its precision."""
+    return abs(sp.im(value)) <= NOISE * abs(value)
+
+
 def _grade_number(answer, reference, exercise: Exercise, part: str) -> tuple[str, str]:
     if answer.free_symbols:
         raise _Invalid(f"{part or 'the answer'} should be a number, but uses {_names(answer.free_symbols)}")
-    mine, theirs = complex(sp.N(answer, 30)), complex(sp.N(reference, 30))
+    mine, theirs = sp.N(answer, DIGITS), sp.N(reference, DIGITS)
+    try:
+        approximate = complex(mine)
+    except TypeError:               # f(2) of an undefined f: no number at all
+        raise _Invalid(f"{part or 'your answer'}, {sp.sstr(answer)}, has no numerical value") from None
     error = abs(mine - theirs)
     prefix = f"{part}: " if part else ""
-    shown = f"{mine.real:.8g}" if mine.imag == 0 else f"{mine:.8g}"
+    shown = f"{approximate.real:.8g}" if _is_real(mine) else f"{approximate:.8g}"
+    if not np.isfinite(approximate):
+        shown = sp.sstr(sp.N(answer, 8))
     if error <= exercise.rtol * max(abs(theirs), 1e-300):
         return "correct", f"{prefix}{shown} is within a relative {exercise.rtol:g} of the exact value."
-    return "wrong", (f"{prefix}{shown} is off by more than a relative {exercise.rtol:g}: "
-                     f"it is {'too large' if mine.real > theirs.real else 'too small'}.")
+    if not _is_real(theirs):        # a complex exact value is neither larger nor smaller
+        how = "it is not the exact value"
+    elif not _is_real(mine):
+        how = "it is not real, but the exact value is"
+    else:
+        how = f"it is {'too large' if sp.re(mine) > sp.re(theirs) else 'too small'}"
+    return "wrong", f"{prefix}{shown} is off by more than a relative {exercise.rtol:g}: {how}."
 
 
 def grade(exercise: Exercise, answer) -> Verdict:
@@ -211,7 +248,8 @@ def grade(exercise: Exercise, answer) -> Verdict:
             try:
                 answer = answer(*exercise.symbols)
             except Exception as error:
-                raise _Invalid(f"calling your function with ({_names(exercise.symbols)}) raised "
+                given = f"({_names(exercise.symbols)})" if exercise.symbols else "no arguments"
+                raise _Invalid(f"calling your function with {given} raised "
                                f"{type(error).__name__}: {error}") from None
         references = exercise.reference if exercise.kind == "tuple" else (exercise.reference,)
         if exercise.kind == "tuple":
@@ -233,8 +271,8 @@ def grade(exercise: Exercise, answer) -> Verdict:
             grader = _grade_expression if theirs.free_symbols else _grade_number
             results.append(grader(mine, theirs, exercise, part))
     except _Invalid as why:
-        return verdict("invalid", str(why)[0].upper() + str(why)[1:] + ".")
+        return verdict("invalid", _sentence(str(why)) + ".")
     for status in ("wrong", "agrees"):
         if any(s == status for s, _ in results):
-            return verdict(status, " ".join(m for s, m in results if s == status))
-    return verdict("correct", " ".join(m for _, m in results))
+            return verdict(status, " ".join(_sentence(m) for s, m in results if s == status))
+    return verdict("correct", " ".join(_sentence(m) for _, m in results))
