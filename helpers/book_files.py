@@ -10,7 +10,6 @@ equation's number on the website, ``{"eq-jensen": "1.5"}``).  A downloaded chapt
 finds both there without the repository.
 """
 
-import functools
 import json
 from pathlib import Path
 
@@ -41,7 +40,6 @@ def packaged_equations(chapter: str) -> list[tuple[str, bool]] | None:
     return None if found is None else [(label, bool(definition)) for label, definition in found]
 
 
-@functools.cache
 def _numbers() -> dict[str, str]:
     listed = PACKAGED / "numbers.json"
     return json.loads(listed.read_text(encoding="utf-8")) if listed.is_file() else {}

@@ -122,7 +122,8 @@ def kl_normal(mean_q, var_q, mean_p, var_p):
     series near 0), so the result is >= 0, exactly 0 for identical inputs, and
     accurate to relative ~1e-14 even for nearly equal Gaussians. Elementwise with
     broadcasting. (eq-vae-kl) is its sum over coordinates with ``mean_p = 0``,
-    ``var_p = 1``; (eq-kl-same-variance) its sum with equal variances per coordinate.
+    ``var_p = 1``; (eq-kl-same-variance) its sum over coordinates that share one
+    pair of variances.
     """
     mean_q, var_q, mean_p, var_p = _broadcast(
         mean_q=_finite("mean_q", mean_q), var_q=_positive("var_q", var_q),

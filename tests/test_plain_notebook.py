@@ -63,6 +63,11 @@ def test_theorem_exercise_and_folded_solution():
                         "Differentiate.\n\nas in (1.5)\n\n</details>")
 
 
+def test_of_the_website_and_pdf_forms_the_website_one_is_kept():
+    both = "```{only} html\n<b>grid</b>\n```\n\n```{only} latex\n$$x$$\n```\n\nafter"
+    assert plain(both) == "<b>grid</b>\n\nafter"
+
+
 def test_a_glued_figure_is_an_attachment_with_its_caption():
     attachments = {}
     figure = plain("Before.\n```{glue:figure} fig-gap\n:name: fig-gap\n\n"
@@ -154,12 +159,11 @@ def test_outside_the_book_build_checks_display_plain_markdown(monkeypatch, tmp_p
     assert display.equation("eq-jensen") == "(eq-jensen)"          # the repository: no numbers
     (tmp_path / "numbers.json").write_text('{"eq-jensen": "1.5"}')
     monkeypatch.setattr(book_files, "PACKAGED", tmp_path)
-    book_files._numbers.cache_clear()
-    try:
-        assert display.equation("eq-jensen") == "(1.5)"               # the wheel: the site's number
-        assert display.numbers_for_labels("as in (eq-jensen)") == "as in (1.5)"
-    finally:
-        book_files._numbers.cache_clear()
+    assert display.equation("eq-jensen") == "(1.5)"                   # the wheel: the site's number
+    assert display.numbers_for_labels("as in (eq-jensen)") == "as in (1.5)"
+    assert book_files.equation_number("eq-nowhere") is None
+    with pytest.raises(ValueError, match="label must be an equation label"):
+        book_files.equation_number("")
     assert display.chain_grid([("a", "= b", "why"), ("", "= c", "")]) == (
         '<table>\n<tr><td style="text-align:right">$\\displaystyle a$</td>'
         '<td style="text-align:left">$\\displaystyle = b$</td><td style="text-align:left">why ✓</td></tr>\n'

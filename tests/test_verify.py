@@ -158,8 +158,10 @@ def test_rendering_shows_every_step_with_reason_and_check():
          .eq(sp.log(a) + sp.log(b), "log of a product, with 100% of the rule_s")
          .qed("eq-test"))
     text = d._repr_markdown_()
-    assert text.count("✓") == len(d.steps) == 1
-    assert r"100% of the rule\_s" in text and "{eq}`eq-test`" in text
+    site, pdf = text.split("```{only} latex\n")
+    assert site.count("✓") == pdf.count("✓") == len(d.steps) == 1   # once on the site, once in the PDF
+    assert r"100% of the rule\_s" in site and "{eq}`eq-test`" in text
+    assert "Step 1: log of a product, with 100% of the rule\\_s ✓." in pdf
 
 
 def test_reason_with_unbalanced_dollar_is_refused():

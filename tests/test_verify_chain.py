@@ -496,7 +496,8 @@ def test_the_page_shows_the_chain_as_a_grid_with_each_reason_in_words():
     assert two.count('<div class="elbo-step">') == 2 and two.count("</div>") == 15
     assert two.index("why") < two.index("v$") and two.endswith("</div>\n</div>\n")
     assert display.chain_grid([]) == '<div class="elbo-chain">\n</div>\n'
-    assert d._repr_markdown_().startswith(d.grid() + "\n<small>")
+    assert d._repr_markdown_().startswith("```{only} html\n" + d.grid() + "```\n")
+    assert "```{only} latex\n" in d._repr_markdown_()
 
 
 def test_a_long_start_gets_its_own_rows_in_the_grid():
@@ -545,8 +546,11 @@ def test_the_page_notes_say_how_each_step_was_checked():
     d = (Derivation(sp.log(a + b), abbreviate={m: a + b}, checked_on="two terms", where={c: a})
          .eq(sp.log(b + a), "commute"))
     text = d._repr_markdown_()
-    assert text.startswith('<div class="elbo-chain">\n<div class="elbo-step">\n<div class="elbo-lhs">\n\n'
-                           '$\\displaystyle \\log{\\left(m \\right)}$')
+    assert text.startswith('```{only} html\n<div class="elbo-chain">\n<div class="elbo-step">\n'
+                           '<div class="elbo-lhs">\n\n$\\displaystyle \\log{\\left(m \\right)}$')
+    assert ('```{only} latex\n$$\n\\begin{alignedat}{2}\n\\log{\\left(m \\right)} '
+            '&= \\log{\\left(m \\right)} &\\qquad& \\text{step 1}\n\\end{alignedat}\n$$\n\n'
+            'Step 1: commute ✓.\n```') in text
     assert ("checked on two terms; step 1: SymPy (direct), and exact at 3 random points; "
             "where $m = a + b$, $c = a$.</small>") in text
     assert "[✔ stand-in]" in text and "first line" not in text

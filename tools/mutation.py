@@ -75,7 +75,7 @@ def tests_for(module: Path) -> list[str]:
     tests/test_ising.py tests helpers/ising.py, not helpers/exercises/ising.py."""
     name = module.stem
     own = ROOT / "tests" / f"test_{name}.py"
-    dotted = ".".join(module.relative_to(ROOT).with_suffix("").parts)
+    dotted = ".".join((ROOT / module).resolve().relative_to(ROOT).with_suffix("").parts)
     if own.exists() and (module.parent.name == "helpers" or dotted in own.read_text()):
         return [f"tests/test_{name}.py", BAD_INPUT]
     if module.parent.name != "helpers":  # a package such as helpers/verify/: its tests/test_verify*.py

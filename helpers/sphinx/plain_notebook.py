@@ -16,6 +16,7 @@ the Markdown that cells display alike:
   image as a cell attachment, its caption under it);
 - theorems, definitions, exercises and the folded solutions become a bold
   numbered heading and a ``<details>`` block; a ``{list-table}`` an HTML table;
+  of an ``{only}`` pair, the website's form is kept and the PDF's dropped;
 - a derivation's aligned grid (HTML classes that only the site's stylesheet
   lays out) becomes a three-column table: left side, step, reason;
 - links to other pages of the site keep their text only.
@@ -279,6 +280,8 @@ def _render(directive: _Directive, targets: Targets, glued: dict, attachments: d
                 "\n\n</details>")
     if name == "list-table":
         return _list_table(directive, convert)
+    if name == "only":                                 # the website's form, not the PDF's
+        return convert(directive.body) if directive.argument == "html" else ""
     raise ValueError(f"the directive {{{name}}} has no plain-Markdown form")
 
 

@@ -392,9 +392,8 @@ class Derivation:
             rows += [f" &\\quad {part} &&" for part in parts[1:]]
         return "\\begin{alignedat}{2}\n" + " \\\\\n".join(rows) + "\n\\end{alignedat}"
 
-    def grid(self) -> str:
-        """The chain as the page shows it (``display.chain_grid``): the same rows as
-        :meth:`latex`, each step's reason in words beside it (under it on a phone)."""
+    def _rows(self) -> list[tuple[str, str, str]]:
+        """``(left side, relation and formula, reason as MyST)``: the rows of :meth:`latex`."""
         rows = []
         start = self._lines(self.start, self.tex)
         if len(start) > 1:                    # a long start gets its own lines
@@ -405,7 +404,12 @@ class Derivation:
             rows.append((left, f"{RELATIONS[step.relation]} {parts[0]}",
                          display.reason_markdown(step.reason)))
             rows += [("", r"\quad " + part, "") for part in parts[1:]]
-        return display.chain_grid(rows)
+        return rows
+
+    def grid(self) -> str:
+        """The chain as the page shows it (``display.chain_grid``): the same rows as
+        :meth:`latex`, each step's reason in words beside it (under it on a phone)."""
+        return display.chain_grid(self._rows())
 
     def _repr_markdown_(self) -> str:
         notes = [f"checked on {self.checked_on}"] if self.checked_on else []
@@ -416,7 +420,9 @@ class Derivation:
         if defined:
             where = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in defined.items())
             notes.append(f"where {where}")
-        return self.grid() + display.footer(self.strength, self.label, notes)
+        rows = self._rows()
+        shown = display.html_and_pdf(display.chain_grid(rows), display.chain_latex(rows))
+        return shown + display.footer(self.strength, self.label, notes)
 
     def __repr__(self) -> str:
         rows = [sp.sstr(self.start)]

@@ -140,6 +140,29 @@ def chain_table(rows: list[tuple[str, str, str]]) -> str:
     return "<table>\n" + "\n".join(row(cells) for cells in rows) + "\n</table>\n"
 
 
+def chain_latex(rows: list[tuple[str, str, str]]) -> str:
+    """The rows of :func:`chain_grid` as the PDF shows them: one ``alignedat`` block whose
+    steps are numbered at the right, then a sentence with each step's reason (MyST, so
+    that equation references become numbers there too)."""
+    lines, reasons = [], []
+    for left, formula, reason in rows:
+        if reason:
+            reasons.append(reason)
+        tag = rf"\text{{step {len(reasons)}}}" if reason else ""
+        lines.append(f"{left} &{formula} &\\qquad& {tag}")
+    math = "\\begin{alignedat}{2}\n" + " \\\\\n".join(lines) + "\n\\end{alignedat}"
+    said = "; ".join(f"step {i}: {reason} ✓" for i, reason in enumerate(reasons, 1))
+    return math_block(math) + (f"\n{said[0].upper()}{said[1:]}.\n" if said else "")
+
+
+def html_and_pdf(html: str, pdf: str) -> str:
+    """MyST that shows ``html`` on the website and ``pdf`` in the PDF (Sphinx's ``only``);
+    outside the book build, ``html`` alone."""
+    if not for_the_book():
+        return html
+    return f"```{{only}} html\n{html}```\n\n```{{only}} latex\n{pdf}```\n"
+
+
 def math_block(body: str) -> str:
     return f"$$\n{body}\n$$\n"
 

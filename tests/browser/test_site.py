@@ -11,13 +11,15 @@ on its page.  A full-page screenshot of each page goes to ``_build/screenshots``
 Then every page again as a reader sees it at 390 px (a phone), 768 px (a tablet)
 and 1280 px (a laptop), and at 390 px in dark mode: no display formula clipped or
 scrolling inside its box, every derivation step's reason inside the text column
-and not hidden, no equation label slug (``eq-...``) visible outside code, and
+and not hidden, no equation label slug (``eq-...``) and no TeX source (``\\KL``) visible
+outside code and math, and
 every image described in words (its alt text, not its file name).  Those
 screenshots are ``_build/screenshots/<width>/`` (``390-dark`` for dark mode).
 """
 
 import functools
 import http.server
+import re
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -206,9 +208,14 @@ async () => {
                                            NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
-    if (node.parentElement.closest('pre, code, script, style, mjx-assistive-mml')) continue;
+    if (node.parentElement.closest('pre, code, script, style, mjx-container, mjx-assistive-mml')) {
+      continue;
+    }
     for (const slug of node.textContent.match(/\\beq-[a-z0-9-]+/g) || []) {
       problems.push(`label slug visible: ${slug} in "${node.textContent.trim().slice(0, 60)}"`);
+    }
+    for (const tex of node.textContent.match(/\\\\[A-Za-z]{2,}/g) || []) {   // TeX source as text
+      problems.push(`TeX source visible: ${tex} in "${node.textContent.trim().slice(0, 60)}"`);
     }
   }
   return problems;
@@ -295,3 +302,13 @@ def test_sidebar_folds_on_a_laptop(server, browser):
     hidden = page.evaluate(f"() => {sidebar}.classList.contains('pst-sidebar-hidden')")
     page.close()
     assert before > 100 and hidden, "the sidebar button does not fold the sidebar at 1280 px"
+
+
+def test_every_bibliography_entry_links_back_to_the_chapters_that_cite_it():
+    page = (SITE / "book" / "bibliography.html").read_text(encoding="utf-8")
+    entries = re.findall(r'<div class="citation" id="[^"]+"[^>]*>(.*?)</div>', page, re.S)
+    assert len(entries) >= 20, f"only {len(entries)} bibliography entries"
+    for entry in entries:
+        cited = re.search(r'<em>Cited in: </em>(.*?)\.</p>', entry, re.S)
+        assert cited, f"no 'Cited in' line: {re.sub('<[^>]+>', '', entry)[:80]}"
+        assert re.search(r'href="[\w-]+\.html"', cited[1]), cited[1][:200]
