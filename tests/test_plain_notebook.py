@@ -149,26 +149,3 @@ def test_the_wheel_pins_the_versions_the_book_was_checked_with():
         '"antlr4-python3-runtime==4.11.1", "extra"]\n')
     with pytest.raises(ValueError, match="dependencies"):
         pinned_dependencies('name = "x"\n', requirements)
-
-
-def test_outside_the_book_build_checks_display_plain_markdown(monkeypatch, tmp_path):
-    from helpers import book_files
-    from helpers.verify import display
-    monkeypatch.delenv("ELBO_BOOK_OUTPUT", raising=False)
-    assert display.mark("proof").startswith('<span title="') and "✔ proof</span>" in display.mark("proof")
-    assert display.equation("eq-jensen") == "(eq-jensen)"          # the repository: no numbers
-    (tmp_path / "numbers.json").write_text('{"eq-jensen": "1.5"}')
-    monkeypatch.setattr(book_files, "PACKAGED", tmp_path)
-    assert display.equation("eq-jensen") == "(1.5)"                   # the wheel: the site's number
-    assert display.numbers_for_labels("as in (eq-jensen)") == "as in (1.5)"
-    assert book_files.equation_number("eq-nowhere") is None
-    with pytest.raises(ValueError, match="label must be an equation label"):
-        book_files.equation_number("")
-    assert display.chain_grid([("a", "= b", "why"), ("", "= c", "")]) == (
-        '<table>\n<tr><td style="text-align:right">$\\displaystyle a$</td>'
-        '<td style="text-align:left">$\\displaystyle = b$</td><td style="text-align:left">why ✓</td></tr>\n'
-        '<tr><td style="text-align:right"></td><td style="text-align:left">$\\displaystyle = c$</td>'
-        '<td style="text-align:left"></td></tr>\n</table>\n')
-    monkeypatch.setenv("ELBO_BOOK_OUTPUT", "myst")
-    assert display.equation("eq-jensen") == "{eq}`eq-jensen`"
-    assert display.chain_grid([("a", "= b", "why")]).startswith('<div class="elbo-chain">')
