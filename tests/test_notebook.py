@@ -49,21 +49,6 @@ def test_book_files_come_from_the_repository_else_from_the_wheels_copy(monkeypat
         book_files.book_file("/etc/passwd")
 
 
-def test_a_wheels_chapter_labels_are_read_without_a_myst_parser(monkeypatch, tmp_path):
-    from helpers import book_files
-    from helpers.verify import ledger
-    assert book_files.packaged_equations("jensen.md") is None      # the repository has no list
-    (tmp_path / "equations.json").write_text('{"jensen.md": [["def-a", 1], ["eq-b", 0]]}')
-    monkeypatch.setattr(book_files, "PACKAGED", tmp_path)
-    assert book_files.packaged_equations("jensen.md") == [("def-a", True), ("eq-b", False)]
-    assert book_files.packaged_equations("vae.md") is None
-    assert ledger._chapter_equations("somewhere/jensen.md") == [("def-a", True), ("eq-b", False)]
-    with pytest.raises(ValueError, match="chapter must be the path of the chapter's MyST file"):
-        ledger._chapter_equations("vae.md")
-    with pytest.raises(ValueError, match="chapter must be a chapter's file name"):
-        book_files.packaged_equations("jensen")
-
-
 def test_glue_without_myst_nb_only_displays(monkeypatch):
     import builtins
     import importlib
@@ -90,3 +75,15 @@ def test_glue_without_myst_nb_only_displays(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(notebook)
+
+
+def test_glue_hands_name_value_and_display_to_myst_nb(monkeypatch):
+    import helpers.notebook as notebook
+    calls = []
+    monkeypatch.setattr(notebook, "_myst_glue",
+                        lambda name, variable, display=True: calls.append((name, variable, display)))
+    notebook.glue("gap", 0.5, display=False)
+    notebook.glue("fig", "figure")
+    assert calls == [("gap", 0.5, False), ("fig", "figure", True)]
+    with pytest.raises(TypeError, match="display must be True or False"):
+        notebook.glue("gap", 0.5, display="no")
