@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from helpers.labels import equations
-from helpers.sphinx.plain_notebook import targets_from_sphinx
+from helpers.sphinx.plain_notebook import targets_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)==(?P<version>[^\s#;]+)")
@@ -92,7 +92,7 @@ def wheel_for(app) -> str:
     """The file name of this build's wheel, built on first use: when the first page is
     written, so after every equation has its number."""
     if getattr(app.builder, "helpers_wheel", None) is None:
-        numbers = targets_from_sphinx(app.env, []).equations
+        numbers = targets_for(app).equations
         app.builder.helpers_wheel = build_wheel(Path(app.outdir) / "_sources", numbers).name
     return app.builder.helpers_wheel
 

@@ -23,7 +23,7 @@ from jupyter_cache import get_cache
 from myst_nb.sphinx_ext import OUTPUT_FOLDER
 
 from helpers.sphinx.helpers_wheel import wheel_for
-from helpers.sphinx.plain_notebook import helpers_cell, plain_notebook, targets_from_sphinx
+from helpers.sphinx.plain_notebook import helpers_cell, plain_notebook, targets_for
 
 
 def _executed_notebook(app, pagename):
@@ -44,14 +44,6 @@ def _executed_notebook(app, pagename):
         return executed.read_text(encoding="utf-8")
 
 
-def _targets(app):
-    """Every reference target of the book, resolved once per build."""
-    if getattr(app.builder, "plain_targets", None) is None:
-        app.builder.plain_targets = targets_from_sphinx(
-            app.env, [Path(app.srcdir) / f for f in app.config.bibtex_bibfiles])
-    return app.builder.plain_targets
-
-
 def _offer_notebook(app, pagename, templatename, context, doctree):
     notebook = _executed_notebook(app, pagename)
     if notebook is None:
@@ -60,7 +52,7 @@ def _offer_notebook(app, pagename, templatename, context, doctree):
     target.parent.mkdir(parents=True, exist_ok=True)
     wheel = wheel_for(app)
     title = app.env.titles[pagename].astext()
-    plain = plain_notebook(json.loads(notebook), _targets(app), helpers_cell(wheel, title))
+    plain = plain_notebook(json.loads(notebook), targets_for(app), helpers_cell(wheel, title))
     target.write_text(json.dumps(plain, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     context["ipynb_source"] = f"{pagename}.ipynb"
 

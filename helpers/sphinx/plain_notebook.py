@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from myst_nb.core.variables import format_plain_text
 
@@ -409,6 +410,14 @@ def targets_from_sphinx(env, bibfiles) -> Targets:
     return targets
 
 
+def targets_for(app) -> Targets:
+    """This Sphinx build's :class:`Targets`, resolved once (the notebooks and the wheel share them)."""
+    if getattr(app.builder, "plain_targets", None) is None:
+        app.builder.plain_targets = targets_from_sphinx(
+            app.env, [Path(app.srcdir) / f for f in app.config.bibtex_bibfiles])
+    return app.builder.plain_targets
+
+
 def helpers_cell(wheel: str, chapter_title: str) -> list[dict]:
     """The first cells of a downloaded chapter: what it needs, and a check that says how to get it."""
     note = (f"# {chapter_title}\n\n"
@@ -434,4 +443,4 @@ def helpers_cell(wheel: str, chapter_title: str) -> list[dict]:
 
 
 __all__ = ["Targets", "glued_values", "helpers_cell", "plain_derivations", "plain_markdown",
-           "plain_notebook", "targets_from_sphinx"]
+           "plain_notebook", "targets_for", "targets_from_sphinx"]
